@@ -1,0 +1,48 @@
+/**
+ * Downloads into the cache, verified by sha256 before anything uses the file. A file already there with the
+ * right checksum is not downloaded again; a wrong one is never kept where the cache would trust it.
+ */
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ArmkitError, mismatch } from '../errors.js';
+import { sha256File } from './hash.js';
+
+export async function verifyFile(path: string, sha256: string): Promise<void> {
+  const actual = await sha256File(path);
+  if (actual !== sha256) {
+    throw mismatch(`Checksum mismatch for ${path}: expected sha256 ${sha256}, got ${actual}.`, [
+      'The download is not the file the recipe pins. Check the recipe\'s url and sha256; nothing was built.',
+    ]);
+  }
+}
+
+/** Returns true when the file was already cached. */
+export async function fetchVerified(url: string, dest: string, sha256: string, signal?: AbortSignal): Promise<boolean> {
+  if (existsSync(dest) && (await sha256File(dest)) === sha256) return true;
+  mkdirSync(dirname(dest), { recursive: true });
+  const partial = `${dest}.part`;
+  rmSync(partial, { force: true });
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, redirect: 'follow' });
+  } catch (error) {
+    if (signal?.aborted) throw new ArmkitError('interrupted', `Interrupted while downloading ${url}.`);
+    throw new ArmkitError('step-failed', `Could not download ${url}: ${(error as Error).message}.`, {
+      details: ['Without network access, download the file elsewhere and pass it with --source (no checksum applies then).'],
+    });
+  }
+  if (!response.ok || !response.body) {
+    throw new ArmkitError('step-failed', `Could not download ${url}: HTTP ${response.status} ${response.statusText}.`);
+  }
+  await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
+  try {
+    await verifyFile(partial, sha256);
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw error;
+  }
+  renameSync(partial, dest);
+  return false;
+}

@@ -1,0 +1,128 @@
+/**
+ * argv → command → exit code. The only place that exits. Commands are imported when used, so `armkit --help`
+ * loads commander and nothing else.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ArmkitError, EXIT_CODES } from './errors.js';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const controller = new AbortController();
+let jsonMode = false;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function env() {
+  const [{ probeHost }, { createRunner }, { warn }] = await Promise.all([
+    import('./host.js'),
+    import('./run/runner.js'),
+    import('./commands/output.js'),
+  ]);
+  return { host: probeHost(), runner: createRunner(controller.signal), warn, armkitVersion: pkg.version, now: new Date() };
+}
+
+function kmodOptions(command: Command): Command {
+  return command
+    .option('--arch <arch>', 'target architecture: aarch64, armv7hl, armv5tel, x86_64 (default: this host)')
+    .addOption(new Option('--mode <mode>', 'native or cross (default: native for the host architecture, else cross)').choices(['native', 'cross']))
+    .option('--kernel <kernel>', 'kernel to build against: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR')
+    .option('--source <path>', 'local source tarball or directory instead of the recipe\'s (no checksum applies)')
+    .option('--version <version>', 'source version from the recipe (or the version to label --source with)')
+    .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
+    .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR or ~/.cache/armkit)')
+    .option('--dry-run', 'print the commands that would run, as a shell script, and change nothing')
+    .option('--json', 'print one JSON document (the plan, or the result) on stdout')
+    .option('--verbose', 'show every command\'s output as it runs');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('armkit')
+    .description('Recipes to RPM packages for ARM boards: cryptodev-linux kmods and cryptodev-enabled OpenSSL.')
+    .version(pkg.version, '-V, --armkit-version', 'print armkit\'s version')
+    .showHelpAfterError('(run "armkit --help" for usage)')
+    .exitOverride()
+    .addHelpText('after', '\nExit codes: 0 ok, 1 a build step failed, 2 usage, 3 invalid recipe, 4 missing prerequisite,\n5 verification failed (checksum, headers or module for the wrong arch/release), 130 interrupted.');
+
+  kmodOptions(
+    program
+      .command('build')
+      .description('build a recipe into RPMs under out/<recipe>/<version>/<arch>/')
+      .argument('<recipe>', 'recipe name, e.g. cryptodev'),
+  )
+    .option('--out <dir>', 'output root', 'out')
+    .action(async (recipe: string, options) => {
+      jsonMode = Boolean(options.json);
+      const { buildCommand } = await import('./commands/build.js');
+      await buildCommand(recipe, options, await env(), controller.signal);
+    });
+
+  kmodOptions(
+    program
+      .command('install')
+      .description('build natively and install onto this system (module, header, modules-load.d, depmod, modprobe)')
+      .argument('<recipe>', 'recipe name, e.g. cryptodev'),
+  )
+    .option('--destdir <dir>', 'stage the files under DIR instead (no root needed, nothing loaded)')
+    .action(async (recipe: string, options) => {
+      jsonMode = Boolean(options.json);
+      const { installCommand } = await import('./commands/install.js');
+      await installCommand(recipe, options, await env(), controller.signal);
+    });
+
+  program
+    .command('doctor')
+    .description('list what this host lacks to build for an architecture, with the install commands')
+    .option('--arch <arch>', 'target architecture (default: this host)')
+    .addOption(new Option('--mode <mode>', 'native or cross').choices(['native', 'cross']))
+    .option('--fix', 'install what is missing (apt-get or dnf; needs root)')
+    .option('--json', 'print the checks as JSON on stdout')
+    .action(async (options) => {
+      jsonMode = Boolean(options.json);
+      const { doctorCommand } = await import('./commands/doctor.js');
+      await doctorCommand(options, await env());
+    });
+
+  return program;
+}
+
+function reportError(error: ArmkitError): void {
+  if (jsonMode) {
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, error: { kind: error.kind, exitCode: error.exitCode, message: error.message, details: error.details, logFile: error.logFile } }, null, 2)}\n`,
+    );
+  }
+  const lines = [`armkit: error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
+  if (error.logFile) lines.push(`  full log: ${error.logFile}`);
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let interrupts = 0;
+  process.on('SIGINT', () => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(EXIT_CODES.interrupted);
+    process.stderr.write('\narmkit: interrupted; stopping the running command (out/ is left as it was)\n');
+    controller.abort();
+  });
+  try {
+    await buildProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here too, with exit code 0.
+      return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
+    }
+    if (controller.signal.aborted && !(error instanceof ArmkitError && error.kind === 'interrupted')) {
+      reportError(new ArmkitError('interrupted', 'Interrupted.'));
+      return EXIT_CODES.interrupted;
+    }
+    if (error instanceof ArmkitError) {
+      reportError(error);
+      return error.exitCode;
+    }
+    process.stderr.write(`armkit: internal error: ${(error as Error).stack ?? String(error)}\n`);
+    return 70;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,29 @@
+/** armkit build <recipe>: plan, then print (--dry-run) or run it and publish into out/. */
+import { resolve } from 'node:path';
+import { planKmodBuild } from '../plan/cryptodev.js';
+import { execute } from '../run/execute.js';
+import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
+import { info, printJson, printPlan } from './output.js';
+
+export interface BuildOptions extends KmodOptions {
+  out?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export async function buildCommand(recipeName: string, options: BuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
+  const input = await resolveKmodInput(recipeName, options, env);
+  const plan = planKmodBuild({ ...input, outDir: resolve(options.out ?? 'out'), nodeps: env.host.family !== 'fedora' });
+  if (options.dryRun) return printPlan(plan, Boolean(options.json));
+  info(`armkit: building ${plan.summary}`);
+  const { manifest } = await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
+  const publish = plan.steps.find((s) => s.kind === 'publish');
+  const dest = publish && publish.kind === 'publish' ? publish.dest : undefined;
+  if (options.json) {
+    printJson({ ok: true, summary: plan.summary, out: dest, manifest });
+    return;
+  }
+  info(`armkit: built ${plan.summary}`);
+  for (const a of manifest?.artifacts ?? []) info(`  ${dest}/${a.file}`);
+}

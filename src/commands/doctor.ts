@@ -1,0 +1,87 @@
+/**
+ * armkit doctor: what this host lacks to build for an architecture, with the command that installs it;
+ * --fix runs that command.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARCHES } from '../arch.js';
+import { missing } from '../errors.js';
+import type { Host } from '../host.js';
+import { installedHeaderDirs } from '../kernel/resolve.js';
+import { DEBIAN_KERNEL_PROGRAMS, RPM_BUILD_PROGRAMS, chooseCross, installCommands, packagesFor, toolchainPrograms, type Packages } from '../prereqs.js';
+import { chooseArchAndMode, type Env } from './kmod-input.js';
+import { info, printJson } from './output.js';
+
+export interface DoctorOptions {
+  arch?: string;
+  mode?: string;
+  fix?: boolean;
+  json?: boolean;
+}
+
+export interface Check {
+  name: string;
+  purpose: string;
+  ok: boolean;
+  found?: string;
+  packages: Packages;
+  install: string[];
+}
+
+export function collectChecks(host: Host, options: Pick<DoctorOptions, 'arch' | 'mode'>): { label: string; checks: Check[] } {
+  const { arch, mode } = chooseArchAndMode(options, host);
+  const crossPrefix = mode === 'cross' ? chooseCross(arch, host).prefix : undefined;
+  const programs: Array<[string, string]> = [
+    ...RPM_BUILD_PROGRAMS.map((p): [string, string] => [p, 'RPM packaging']),
+    ...toolchainPrograms(crossPrefix).map((p): [string, string] => [p, mode === 'cross' ? `${arch.rpm} cross toolchain` : 'compiler']),
+    ['depmod', 'module index (armkit install)'],
+  ];
+  if (host.family === 'debian') programs.push(...DEBIAN_KERNEL_PROGRAMS.map((p): [string, string] => [p, '--kernel debian:...']));
+  const checks: Check[] = programs.map(([name, purpose]) => {
+    const packages = packagesFor(name, ARCHES) ?? { debian: [], fedora: [] };
+    const found = host.which(name);
+    return { name, purpose, ok: Boolean(found), ...(found ? { found } : {}), packages, install: installCommands(packages) };
+  });
+  if (mode === 'native') {
+    const release = host.kernelRelease;
+    const dir = installedHeaderDirs(release).find((d) => existsSync(join(d, 'Makefile')));
+    const packages = { debian: [`linux-headers-${release}`], fedora: [`kernel-devel-${release}`] };
+    checks.push({ name: `headers for ${release}`, purpose: 'native build for the running kernel (or pass --kernel)', ok: Boolean(dir), ...(dir ? { found: dir } : {}), packages, install: installCommands(packages) });
+  }
+  return { label: `${arch.rpm} (${mode}) on ${host.machine}, ${host.family} host`, checks };
+}
+
+function report(label: string, checks: Check[]): void {
+  info(`armkit doctor: ${label}`);
+  const width = Math.max(...checks.map((c) => c.name.length));
+  for (const c of checks) {
+    const detail = c.ok ? c.found : c.install.join(' | ') || 'no known package';
+    info(`  ${c.ok ? 'ok     ' : 'MISSING'}  ${c.name.padEnd(width)}  ${detail}  (${c.purpose})`);
+  }
+}
+
+export async function doctorCommand(options: DoctorOptions, env: Env): Promise<void> {
+  let { label, checks } = collectChecks(env.host, options);
+  if (options.fix && checks.some((c) => !c.ok)) {
+    const family = env.host.family;
+    if (family === 'unknown') throw missing('armkit doctor --fix knows apt-get and dnf; install the missing packages by hand.');
+    const packages = [...new Set(checks.filter((c) => !c.ok).flatMap((c) => c.packages[family]))];
+    if (packages.length > 0) {
+      report(label, checks);
+      info(`armkit doctor: installing ${packages.join(' ')}`);
+      if (family === 'debian') {
+        await env.runner.run(['apt-get', 'update'], { echo: true });
+        await env.runner.run(['apt-get', 'install', '-y', '--no-install-recommends', ...packages], { echo: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+      } else {
+        await env.runner.run(['dnf', 'install', '-y', ...packages], { echo: true });
+      }
+      ({ label, checks } = collectChecks(env.host, options));
+    }
+  }
+  const absent = checks.filter((c) => !c.ok);
+  if (options.json) printJson({ ok: absent.length === 0, host: label, checks });
+  else report(label, checks);
+  if (absent.length > 0) {
+    throw missing(`${absent.length} prerequisite(s) missing: ${absent.map((c) => c.name).join(', ')}.`, ['Run "armkit doctor --fix" (as root) to install them.']);
+  }
+}

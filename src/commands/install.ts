@@ -1,0 +1,31 @@
+/** armkit install <recipe>: build natively with the upstream Makefile and install onto this system or --destdir. */
+import { resolve } from 'node:path';
+import { missing, usageError } from '../errors.js';
+import { planKmodInstall } from '../plan/cryptodev.js';
+import { execute } from '../run/execute.js';
+import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
+import { info, printJson, printPlan } from './output.js';
+
+export interface InstallOptions extends KmodOptions {
+  destdir?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export async function installCommand(recipeName: string, options: InstallOptions, env: Env, signal?: AbortSignal): Promise<void> {
+  if (options.mode === 'cross' || (options.arch && env.host.arch && options.arch !== env.host.arch.rpm)) {
+    throw usageError('armkit install builds for the machine it runs on; to build for another board use "armkit build" and install the RPMs there.');
+  }
+  const input = await resolveKmodInput(recipeName, { ...options, mode: 'native' }, env);
+  const destdir = options.destdir ? resolve(options.destdir) : undefined;
+  const plan = planKmodInstall({ ...input, destdir, runningRelease: env.host.kernelRelease });
+  if (options.dryRun) return printPlan(plan, Boolean(options.json));
+  if (!destdir && !env.host.isRoot) {
+    throw missing('Installing into the running system needs root: run it with sudo, or stage the files with --destdir DIR.');
+  }
+  info(`armkit: ${plan.summary}`);
+  await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
+  if (options.json) printJson({ ok: true, summary: plan.summary, root: destdir ?? '/' });
+  else info(`armkit: installed ${plan.summary}`);
+}

@@ -1,0 +1,259 @@
+/**
+ * Debian kernel header packages for any architecture, without touching the host's package configuration: armkit
+ * keeps an apt state of its own per target architecture (sources list, index lists, download cache) and only
+ * downloads and extracts .deb files into its cache (never installs them).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Arch } from '../arch.js';
+import { ArmkitError, missing, usageError } from '../errors.js';
+import type { Host } from '../host.js';
+import type { Runner } from '../run/runner.js';
+import type { Step } from '../plan/step.js';
+
+export interface AptSource {
+  uri: string;
+  suites: string[];
+  components: string[];
+  signedBy?: string;
+}
+
+/** Parses one-line (`deb [opts] uri suite comp...`) and deb822 (`Types: deb` stanzas) source files. */
+export function parseAptSources(text: string): AptSource[] {
+  const sources: AptSource[] = [];
+  if (/^Types:/im.test(text)) {
+    for (const stanza of text.split(/\n\s*\n/)) {
+      const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'im').exec(stanza)?.[1]?.trim();
+      const types = field('Types')?.split(/\s+/) ?? [];
+      if (!types.includes('deb') || /^Enabled:\s*no/im.test(stanza)) continue;
+      const uris = field('URIs')?.split(/\s+/) ?? [];
+      const suites = field('Suites')?.split(/\s+/) ?? [];
+      const components = field('Components')?.split(/\s+/) ?? [];
+      const signedBy = field('Signed-By');
+      for (const uri of uris) sources.push({ uri, suites, components, ...(signedBy && !signedBy.includes('\n') ? { signedBy } : {}) });
+    }
+    return sources;
+  }
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*/, '').trim();
+    const m = /^deb\s+(?:\[([^\]]*)\]\s+)?(\S+)\s+(\S+)\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const signedBy = /signed-by=(\S+)/.exec(m[1] ?? '')?.[1];
+    sources.push({ uri: m[2]!, suites: [m[3]!], components: m[4]!.split(/\s+/).filter(Boolean), ...(signedBy ? { signedBy } : {}) });
+  }
+  return sources;
+}
+
+/** The host's Debian archive entries for a release (codename, -updates, -security), as armkit's own list. */
+export function debianSourcesFor(hostSources: AptSource[], codename: string): AptSource[] {
+  const wanted = new Set([codename, `${codename}-updates`, `${codename}-security`]);
+  const picked = hostSources
+    .map((s) => ({ ...s, suites: s.suites.filter((suite) => wanted.has(suite)), components: s.components.includes('main') ? ['main'] : [] }))
+    .filter((s) => s.suites.length > 0 && s.components.length > 0);
+  if (picked.length > 0) return picked;
+  return [
+    { uri: 'http://deb.debian.org/debian', suites: [codename, `${codename}-updates`], components: ['main'] },
+    { uri: 'http://deb.debian.org/debian-security', suites: [`${codename}-security`], components: ['main'] },
+  ];
+}
+
+export function renderSourcesList(sources: AptSource[], debianArches: string[]): string {
+  const lines: string[] = [];
+  for (const s of sources) {
+    const opts = [`arch=${debianArches.join(',')}`, ...(s.signedBy ? [`signed-by=${s.signedBy}`] : [])];
+    for (const suite of s.suites) lines.push(`deb [${opts.join(' ')}] ${s.uri} ${suite} ${s.components.join(' ')}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function readHostSources(): AptSource[] {
+  const files = ['/etc/apt/sources.list'];
+  const partsDir = '/etc/apt/sources.list.d';
+  if (existsSync(partsDir)) {
+    for (const f of readdirSync(partsDir).sort()) if (/\.(list|sources)$/.test(f)) files.push(join(partsDir, f));
+  }
+  return files.filter((f) => existsSync(f)).flatMap((f) => parseAptSources(readFileSync(f, 'utf8')));
+}
+
+/** `apt-cache depends` output: the first dependency named like the pattern. */
+export function parseDependsTarget(text: string, prefix: string): string | undefined {
+  for (const m of text.matchAll(/^\s*\|?Depends:\s*<?([^\s:>]+)/gm)) if (m[1]!.startsWith(prefix)) return m[1];
+  return undefined;
+}
+
+/** `apt-cache show` stanza: Version and the names in Depends. */
+export function parsePackageStanza(text: string): { version: string; depends: string[] } | undefined {
+  const version = /^Version:\s*(\S+)/m.exec(text)?.[1];
+  if (!version) return undefined;
+  const depends = (/^Depends:\s*(.+)$/m.exec(text)?.[1] ?? '')
+    .split(',')
+    .map((d) => d.trim().split(/[\s:(|]/)[0]!)
+    .filter(Boolean);
+  return { version, depends };
+}
+
+/** The apt state armkit keeps for one target architecture under its cache. */
+export class PrivateApt {
+  readonly dir: string;
+  readonly architectures: string[];
+
+  constructor(
+    cacheDir: string,
+    readonly target: Arch,
+    readonly host: Host,
+  ) {
+    const hostDeb = host.arch?.debian.arch;
+    if (!hostDeb) throw usageError(`armkit does not know this host's architecture (${host.machine}) for Debian packages.`);
+    this.dir = join(cacheDir, 'apt', target.debian.arch);
+    // The header packages are the target's; linux-kbuild holds host programs (Multi-Arch: foreign), so both.
+    this.architectures = [...new Set([hostDeb, target.debian.arch])];
+  }
+
+  get hostDebianArch(): string {
+    return this.architectures[0]!;
+  }
+
+  /** `-o` options that point apt at this state and nothing of the host's. */
+  options(): string[] {
+    const o = (k: string, v: string) => ['-o', `${k}=${v}`];
+    return [
+      ...o('Dir::State::Lists', join(this.dir, 'lists')),
+      ...o('Dir::State::status', '/dev/null'),
+      ...o('Dir::Etc::SourceList', join(this.dir, 'sources.list')),
+      ...o('Dir::Etc::SourceParts', '/nonexistent'),
+      ...o('Dir::Cache', join(this.dir, 'cache')),
+      ...o('Dir::Cache::Archives', join(this.dir, 'archives')),
+      ...o('APT::Architecture', this.hostDebianArch),
+      ...this.architectures.flatMap((a) => o('APT::Architectures::', a)),
+      // Root downloads into a user-owned directory; the _apt sandbox user could not write there.
+      ...(this.host.isRoot ? o('APT::Sandbox::User', 'root') : []),
+    ];
+  }
+
+  private listsAgeMs(): number | undefined {
+    const lists = join(this.dir, 'lists');
+    if (!existsSync(lists)) return undefined;
+    const packages = readdirSync(lists).filter((f) => f.endsWith('_Packages'));
+    if (packages.length === 0) return undefined;
+    return Date.now() - Math.min(...packages.map((f) => statSync(join(lists, f)).mtimeMs));
+  }
+
+  /**
+   * Refreshes the index when it is missing or older than maxAgeMs. A suite that fails to download (mirrors have
+   * served broken indexes) is reported and the rest is used.
+   */
+  async refresh(runner: Runner, maxAgeMs: number, warn: (message: string) => void): Promise<void> {
+    const age = this.listsAgeMs();
+    if (age !== undefined && age < maxAgeMs) return;
+    if (!this.host.codename) throw missing('Cannot tell which Debian release this host runs (no VERSION_CODENAME in /etc/os-release).');
+    for (const sub of ['lists/partial', 'cache', 'archives/partial']) mkdirSync(join(this.dir, sub), { recursive: true });
+    writeFileSync(join(this.dir, 'sources.list'), renderSourcesList(debianSourcesFor(readHostSources(), this.host.codename), this.architectures));
+    const result = await runner.capture(['apt-get', ...this.options(), 'update']);
+    writeFileSync(join(this.dir, 'update.log'), `${result.stdout}\n${result.stderr}`);
+    if (result.exitCode !== 0) {
+      const failed = [...`${result.stdout}\n${result.stderr}`.matchAll(/Failed to fetch (\S+)/g)].map((m) => m[1]);
+      if (this.listsAgeMs() === undefined) {
+        throw new ArmkitError('step-failed', `apt-get update for ${this.target.debian.arch} fetched no package index.`, {
+          details: (result.stderr || result.stdout).split('\n').slice(-10),
+          logFile: join(this.dir, 'update.log'),
+        });
+      }
+      warn(`apt-get update for ${this.target.debian.arch} could not fetch ${failed.join(', ') || 'every index'}; using the indexes that arrived.`);
+    }
+  }
+
+  async dependsTarget(runner: Runner, pkg: string, prefix: string): Promise<string | undefined> {
+    const result = await runner.capture(['apt-cache', ...this.options(), 'depends', pkg]);
+    return result.exitCode === 0 ? parseDependsTarget(result.stdout, prefix) : undefined;
+  }
+
+  async show(runner: Runner, pkg: string): Promise<{ version: string; depends: string[] } | undefined> {
+    const result = await runner.capture(['apt-cache', ...this.options(), 'show', '--no-all-versions', pkg]);
+    return result.exitCode === 0 ? parsePackageStanza(result.stdout) : undefined;
+  }
+}
+
+export interface DebianKernel {
+  /** e.g. "6.1.0-56-arm64": the kernel release and the suffix of linux-headers-*. */
+  release: string;
+  /** Upstream version from the package version, e.g. "6.1.192". */
+  version: string;
+  /** Header tree to pass as KERNEL_DIR. */
+  dir: string;
+  /** Steps that download and extract the headers into the cache; empty when they are already there. */
+  prepare: Step[];
+  packages: string[];
+}
+
+const INDEX_MAX_AGE_MS = 6 * 3600 * 1000;
+
+/**
+ * Resolves `debian:latest[-FLAVOUR]` or `debian:ABI-FLAVOUR` to a header tree in the cache, and the steps that
+ * put it there if it is not there yet. Resolving "latest" reads armkit's apt index (refreshed when stale).
+ */
+export async function resolveDebianKernel(
+  request: { abi?: string; flavour: string },
+  arch: Arch,
+  ctx: { cacheDir: string; host: Host; runner: Runner; warn: (m: string) => void },
+): Promise<DebianKernel> {
+  const treesDir = join(ctx.cacheDir, 'kernels', 'debian', arch.debian.arch);
+  const cachedTree = (release: string) => join(treesDir, release, 'root', 'usr', 'src', `linux-headers-${release}`);
+  const complete = (release: string) => existsSync(join(treesDir, release, 'armkit-headers.json'));
+
+  // An exact ABI that is already cached needs no apt at all.
+  if (request.abi && complete(`${request.abi}-${request.flavour}`)) {
+    const release = `${request.abi}-${request.flavour}`;
+    const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as { version: string; packages: string[] };
+    return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages };
+  }
+
+  for (const tool of ['apt-get', 'apt-cache', 'dpkg-deb']) {
+    if (!ctx.host.which(tool)) {
+      throw missing(`--kernel debian:... needs ${tool} (a Debian or Ubuntu host). Elsewhere, pass --kernel with a header directory.`);
+    }
+  }
+  const apt = new PrivateApt(ctx.cacheDir, arch, ctx.host);
+  await apt.refresh(ctx.runner, INDEX_MAX_AGE_MS, ctx.warn);
+  const qualified = (name: string) => `${name}:${arch.debian.arch}`;
+
+  let release: string;
+  if (request.abi) {
+    release = `${request.abi}-${request.flavour}`;
+  } else {
+    const meta = `linux-headers-${request.flavour}`;
+    const target = await apt.dependsTarget(ctx.runner, qualified(meta), 'linux-headers-');
+    if (!target) {
+      throw usageError(`Debian has no ${meta} for ${arch.debian.arch} in ${ctx.host.codename}: check the flavour (default for ${arch.rpm}: ${arch.debian.flavour}).`);
+    }
+    release = target.replace(/^linux-headers-/, '');
+  }
+  const headerPkg = `linux-headers-${release}`;
+  const stanza = await apt.show(ctx.runner, qualified(headerPkg));
+  if (!stanza) {
+    throw usageError(`Debian's archive has no ${headerPkg} for ${arch.debian.arch} (old ABIs disappear from the archive): try --kernel debian:latest-${request.flavour}.`);
+  }
+  const version = /^(\d+\.\d+(?:\.\d+)?)/.exec(stanza.version)?.[1] ?? stanza.version;
+  if (complete(release)) return { release, version, dir: cachedTree(release), prepare: [], packages: [] };
+
+  const common = stanza.depends.find((d) => /^linux-headers-.*-common(-rt)?$/.test(d));
+  const kbuild = stanza.depends.find((d) => d.startsWith('linux-kbuild-'));
+  const packages = [qualified(headerPkg), ...(common ? [common] : []), ...(kbuild ? [`${kbuild}:${apt.hostDebianArch}`] : [])];
+  const final = join(treesDir, release);
+  const partial = `${final}.partial`;
+  const debs = join(partial, 'debs');
+  const makefile = join(partial, 'root', 'usr', 'src', `linux-headers-${release}`, 'Makefile');
+  const prepare: Step[] = [
+    { kind: 'remove', title: `Clear partial download of ${headerPkg}`, path: partial },
+    { kind: 'mkdir', title: `Create ${debs}`, path: debs },
+    { kind: 'exec', title: `Download ${packages.join(' ')}`, argv: ['apt-get', ...apt.options(), 'download', ...packages], cwd: debs, log: `apt-download-${release}.log` },
+    { kind: 'extract-debs', title: `Extract Debian header packages for ${release}`, dir: debs, root: join(partial, 'root') },
+    // The flavour Makefile includes the common tree by absolute path; point it into armkit's cache.
+    { kind: 'edit', title: `Point ${headerPkg}/Makefile at the extracted common headers`, path: makefile, search: 'include /usr/src/', replace: `include ${join(final, 'root', 'usr', 'src')}/` },
+    { kind: 'check-headers', title: `Check ${headerPkg} is for ${arch.rpm}`, dir: join(partial, 'root', 'usr', 'src', `linux-headers-${release}`), arch, release },
+    { kind: 'remove', title: 'Drop the downloaded .deb files', path: debs },
+    { kind: 'write', title: `Record ${headerPkg} in the cache`, path: join(partial, 'armkit-headers.json'), content: `${JSON.stringify({ release, version, packages }, null, 2)}\n` },
+    { kind: 'remove', title: `Clear stale ${release} headers`, path: final },
+    { kind: 'rename', title: `Keep ${headerPkg} in the cache`, from: partial, to: final },
+  ];
+  return { release, version, dir: cachedTree(release), prepare, packages };
+}

@@ -1,0 +1,94 @@
+/**
+ * Turns the --kernel argument into a header tree to build against: an installed release, a directory, or a
+ * Debian kernel downloaded into armkit's cache.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Arch } from '../arch.js';
+import { mismatch, missing, usageError } from '../errors.js';
+import type { Host } from '../host.js';
+import type { Runner } from '../run/runner.js';
+import type { Step } from '../plan/step.js';
+import { resolveDebianKernel } from './debian.js';
+import { assertTreeArch, inspectHeaderTree } from './tree.js';
+
+export type KernelRequest =
+  | { kind: 'installed'; release: string }
+  | { kind: 'directory'; path: string }
+  | { kind: 'debian'; abi?: string; flavour: string };
+
+export const KERNEL_FORMS =
+  'a release whose headers are installed (e.g. 6.1.0-28-amd64), a header directory (e.g. /usr/src/kernels/6.8.9-300.fc40.aarch64), ' +
+  'debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR (e.g. debian:6.1.0-28-arm64)';
+
+/** Parses --kernel. Pure: the flavour defaults from the architecture table. */
+export function parseKernelSpec(spec: string, arch: Arch): KernelRequest {
+  if (spec.startsWith('debian:')) {
+    const rest = spec.slice('debian:'.length);
+    if (rest === 'latest') return { kind: 'debian', flavour: arch.debian.flavour };
+    if (rest.startsWith('latest-') && rest.length > 'latest-'.length) return { kind: 'debian', flavour: rest.slice('latest-'.length) };
+    const m = /^(\d+\.\d+\.\d+-\d+)-([a-z0-9][a-z0-9-]*)$/.exec(rest);
+    if (m) return { kind: 'debian', abi: m[1]!, flavour: m[2]! };
+    throw usageError(`--kernel ${spec}: expected debian:latest, debian:latest-FLAVOUR or debian:ABI-FLAVOUR such as debian:6.1.0-28-${arch.debian.flavour}.`);
+  }
+  if (spec.includes('/') || spec === '.' || spec === '..') return { kind: 'directory', path: spec };
+  if (/^[0-9][A-Za-z0-9._+~-]*$/.test(spec)) return { kind: 'installed', release: spec };
+  throw usageError(`--kernel ${spec} is not a kernel: give ${KERNEL_FORMS}.`);
+}
+
+export interface ResolvedKernel {
+  /** As the user gave it (or as armkit chose it). */
+  spec: string;
+  source: KernelRequest['kind'];
+  dir: string;
+  release: string;
+  version: string;
+  /** Steps to run before the build (downloading Debian headers into the cache). */
+  prepare: Step[];
+  /** Debian packages the headers came from, when they did. */
+  packages?: string[];
+}
+
+/** Where distributions put the headers of an installed kernel release. */
+export function installedHeaderDirs(release: string): string[] {
+  return [`/lib/modules/${release}/build`, `/usr/src/linux-headers-${release}`, `/usr/src/kernels/${release}`];
+}
+
+export async function resolveKernel(
+  spec: string | undefined,
+  arch: Arch,
+  native: boolean,
+  ctx: { cacheDir: string; host: Host; runner: Runner; warn: (m: string) => void },
+): Promise<ResolvedKernel> {
+  if (spec === undefined && !native) {
+    throw usageError(`A cross build for ${arch.rpm} needs --kernel: ${KERNEL_FORMS}.`);
+  }
+  const given = spec ?? ctx.host.kernelRelease;
+  const request = parseKernelSpec(given, arch);
+
+  if (request.kind === 'debian') {
+    const deb = await resolveDebianKernel(request, arch, ctx);
+    return { spec: given, source: 'debian', dir: deb.dir, release: deb.release, version: deb.version, prepare: deb.prepare, packages: deb.packages };
+  }
+
+  let dir: string;
+  if (request.kind === 'installed') {
+    const found = installedHeaderDirs(request.release).find((d) => existsSync(resolve(d, 'Makefile')));
+    if (!found) {
+      throw missing(
+        `No headers for kernel ${request.release} (looked in ${installedHeaderDirs(request.release).join(', ')}).`,
+        [`Install them with "apt-get install linux-headers-${request.release}" or "dnf install kernel-devel-${request.release}", or pass --kernel with another form: ${KERNEL_FORMS}.`],
+      );
+    }
+    dir = realpathSync(found);
+  } else {
+    dir = resolve(request.path);
+    if (!existsSync(dir)) throw usageError(`--kernel ${request.path}: no such directory.`);
+  }
+  const tree = inspectHeaderTree(dir);
+  assertTreeArch(tree, arch);
+  if (request.kind === 'installed' && tree.release !== request.release) {
+    throw mismatch(`Headers in ${dir} are for release ${tree.release}, not ${request.release}.`);
+  }
+  return { spec: given, source: request.kind, dir, release: tree.release, version: tree.version, prepare: [] };
+}

@@ -1,0 +1,82 @@
+/**
+ * Reads what a configured kernel header tree says about itself: its release (what vermagic will say), its
+ * upstream version (what picks a source) and its Kconfig (what says which architecture it is for).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ARCHES, type Arch } from '../arch.js';
+import { missing, mismatch } from '../errors.js';
+
+export interface HeaderTree {
+  dir: string;
+  /** UTS_RELEASE: the release modules built here carry in vermagic, and the /lib/modules directory name. */
+  release: string;
+  /** Upstream version, e.g. "6.1.192". */
+  version: string;
+  /** Kconfig symbols set to y or m. */
+  config: Set<string>;
+}
+
+function readIfExists(path: string): string | undefined {
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
+export function parseUtsRelease(text: string): string | undefined {
+  return /#define\s+UTS_RELEASE\s+"([^"]+)"/.exec(text)?.[1];
+}
+
+export function parseVersionHeader(text: string): string | undefined {
+  const major = /#define\s+LINUX_VERSION_MAJOR\s+(\d+)/.exec(text)?.[1];
+  const minor = /#define\s+LINUX_VERSION_PATCHLEVEL\s+(\d+)/.exec(text)?.[1];
+  const sub = /#define\s+LINUX_VERSION_SUBLEVEL\s+(\d+)/.exec(text)?.[1];
+  if (major && minor && sub) return `${major}.${minor}.${sub}`;
+  const code = /#define\s+LINUX_VERSION_CODE\s+(\d+)/.exec(text)?.[1];
+  if (!code) return undefined;
+  const n = Number(code);
+  return `${n >> 16}.${(n >> 8) & 0xff}.${n & 0xff}`;
+}
+
+/** Symbols set in a .config (`CONFIG_X=y|m`) or an autoconf.h (`#define CONFIG_X 1`). */
+export function parseKconfig(text: string): Set<string> {
+  const symbols = new Set<string>();
+  for (const m of text.matchAll(/^(CONFIG_[A-Za-z0-9_]+)=[ym]$/gm)) symbols.add(m[1]!);
+  for (const m of text.matchAll(/^#define\s+(CONFIG_[A-Za-z0-9_]+?)(?:_MODULE)?\s+1$/gm)) symbols.add(m[1]!);
+  return symbols;
+}
+
+export function inspectHeaderTree(dir: string): HeaderTree {
+  if (!existsSync(join(dir, 'Makefile'))) {
+    throw missing(`${dir} is not a kernel header tree: it has no Makefile.`);
+  }
+  const uts = readIfExists(join(dir, 'include/generated/utsrelease.h'));
+  const release = uts ? parseUtsRelease(uts) : undefined;
+  if (!release) {
+    throw missing(
+      `${dir} is not a configured kernel header tree: include/generated/utsrelease.h is missing. ` +
+        'Use a distribution header package (linux-headers-*, kernel-devel) or run "make modules_prepare" in a configured source tree.',
+    );
+  }
+  const config = parseKconfig(readIfExists(join(dir, '.config')) ?? readIfExists(join(dir, 'include/generated/autoconf.h')) ?? '');
+  if (config.size === 0) {
+    throw missing(`${dir} has no kernel configuration (.config or include/generated/autoconf.h).`);
+  }
+  const versionHeader = readIfExists(join(dir, 'include/generated/uapi/linux/version.h')) ?? readIfExists(join(dir, 'include/linux/version.h'));
+  const version = (versionHeader && parseVersionHeader(versionHeader)) ?? /^(\d+\.\d+(?:\.\d+)?)/.exec(release)?.[1] ?? release;
+  return { dir, release, version, config };
+}
+
+/** The table entries whose Kconfig symbols this configuration has. */
+export function archesOfConfig(config: Set<string>): Arch[] {
+  return ARCHES.filter((a) => a.kconfig.every((symbol) => config.has(symbol)));
+}
+
+/** Refuses a tree configured for another architecture, naming what it is for. */
+export function assertTreeArch(tree: HeaderTree, arch: Arch): void {
+  if (arch.kconfig.every((symbol) => tree.config.has(symbol))) return;
+  const actual = archesOfConfig(tree.config).map((a) => a.rpm);
+  throw mismatch(
+    `Kernel headers in ${tree.dir} (release ${tree.release}) are for ${actual.length ? actual.join(' or ') : 'another architecture'}, ` +
+      `not ${arch.rpm}: their configuration lacks ${arch.kconfig.filter((s) => !tree.config.has(s)).join(', ')}.`,
+    ['Pass --kernel with headers built for the target, or --kernel debian:latest to download them.'],
+  );
+}

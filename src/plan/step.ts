@@ -1,0 +1,160 @@
+/**
+ * A plan is an ordered list of steps: plain data, made without side effects. The executor (src/run/execute.ts)
+ * runs them and the dry-run printer (src/run/shell.ts) prints them; both read the same list.
+ */
+import type { Arch } from '../arch.js';
+
+interface StepBase {
+  /** One line for progress output. */
+  title: string;
+}
+
+/** Runs a program. argv is never joined into a shell string. */
+export interface ExecStep extends StepBase {
+  kind: 'exec';
+  argv: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Log file name (under the plan's log directory) that receives the full output. */
+  log: string;
+  /** Redirects: stdin from a file, stdout into a file (the log then gets stderr only). */
+  stdinFile?: string;
+  stdoutFile?: string;
+}
+
+export interface MkdirStep extends StepBase {
+  kind: 'mkdir';
+  path: string;
+}
+
+/** Removes a path so a step starts from nothing (work directories, partial downloads). */
+export interface RemoveStep extends StepBase {
+  kind: 'remove';
+  path: string;
+}
+
+export interface RenameStep extends StepBase {
+  kind: 'rename';
+  from: string;
+  to: string;
+}
+
+/** Downloads url to dest unless dest already has the sha256; then verifies it. */
+export interface FetchStep extends StepBase {
+  kind: 'fetch';
+  url: string;
+  dest: string;
+  sha256: string;
+}
+
+export interface VerifyStep extends StepBase {
+  kind: 'verify';
+  path: string;
+  sha256: string;
+}
+
+export interface CopyStep extends StepBase {
+  kind: 'copy';
+  from: string;
+  to: string;
+  mode?: number;
+}
+
+/** Unpacks a .tar.* archive into dest, dropping its top directory. */
+export interface UnpackStep extends StepBase {
+  kind: 'unpack';
+  archive: string;
+  dest: string;
+}
+
+/** Packs a directory into a .tar.gz whose entries sit under `prefix/` (a local source tree made into Source0). */
+export interface PackStep extends StepBase {
+  kind: 'pack';
+  dir: string;
+  archive: string;
+  prefix: string;
+}
+
+/** Writes a file whose content the planner already rendered (from a template). */
+export interface WriteStep extends StepBase {
+  kind: 'write';
+  path: string;
+  content: string;
+  mode?: number;
+}
+
+/** Replaces text in a file; fails if the text is absent, so a changed upstream layout is noticed. */
+export interface EditStep extends StepBase {
+  kind: 'edit';
+  path: string;
+  search: string;
+  replace: string;
+}
+
+/** Extracts every .deb in a directory into one root (dpkg-deb -x). */
+export interface ExtractDebsStep extends StepBase {
+  kind: 'extract-debs';
+  dir: string;
+  root: string;
+}
+
+/** Checks that a kernel header tree is for the target architecture and release. */
+export interface CheckHeadersStep extends StepBase {
+  kind: 'check-headers';
+  dir: string;
+  arch: Arch;
+  release: string;
+}
+
+/** Checks a built kernel module: ELF machine of the target, vermagic naming the kernel release. */
+export interface CheckModuleStep extends StepBase {
+  kind: 'check-module';
+  /** The .ko file, or an RPM whose payload holds exactly one module at `moduleInRpm`. */
+  path: string;
+  arch: Arch;
+  release: string;
+  /** Path of the module inside the RPM's payload, when `path` is an RPM (matched by glob `*`). */
+  moduleInRpm?: string;
+  /** Scratch directory for unpacking the RPM payload. */
+  scratch?: string;
+}
+
+/** Moves the staged results into the output directory in one rename and writes manifest.json last. */
+export interface PublishStep extends StepBase {
+  kind: 'publish';
+  /** Files to publish: absolute paths or globs (`*` within one path component). */
+  artifacts: string[];
+  logsDir: string;
+  dest: string;
+  /** Facts recorded in manifest.json besides the artifacts. */
+  manifest: Record<string, unknown>;
+}
+
+export type Step =
+  | ExecStep
+  | MkdirStep
+  | RemoveStep
+  | RenameStep
+  | FetchStep
+  | VerifyStep
+  | CopyStep
+  | UnpackStep
+  | PackStep
+  | WriteStep
+  | EditStep
+  | ExtractDebsStep
+  | CheckHeadersStep
+  | CheckModuleStep
+  | PublishStep;
+
+export interface Plan {
+  /** What the plan makes, for humans: "cryptodev 1.14 for aarch64 (cross) against Linux 6.1.0-56-arm64". */
+  summary: string;
+  /** Directory that receives every exec step's log. */
+  logsDir: string;
+  /** Things the user should know before it runs (no checksum for --source, ...). */
+  warnings: string[];
+  /** Programs the plan runs, directly or through make and rpmbuild: checked before the first step. */
+  requires: string[];
+  steps: Step[];
+}

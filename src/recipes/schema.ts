@@ -1,0 +1,55 @@
+/**
+ * What a kernel-module recipe may say. Recipes are data: behaviour lives in src/, and a recipe only names sources,
+ * version ranges and the upstream build interface.
+ */
+import semver from 'semver';
+import { z } from 'zod';
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+// RPM forbids "-" in Version; "^" and "~" are RPM's snapshot and pre-release markers.
+const rpmVersion = z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be a valid RPM version (letters, digits, . _ + ~ ^)');
+const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=6.11.0"');
+const makeVariable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a make variable name');
+const relativePath = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the source tree');
+
+export const sourceSchema = z.strictObject({
+  version: rpmVersion,
+  url: z.url(),
+  /** File name in the cache and in the source RPM. */
+  file: z.string().regex(/^[A-Za-z0-9._+^-]+$/, 'must be a plain file name'),
+  sha256,
+  /** Top directory the archive unpacks to. */
+  topdir: z.string().regex(/^[A-Za-z0-9._+^-]+$/, 'must be a plain directory name'),
+  /** Kernel versions this source builds against. */
+  kernels: range,
+});
+
+export const kmodRecipeSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  kind: z.literal('kmod'),
+  package: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/),
+  summary: z.string().min(1),
+  description: z.string().min(1),
+  homepage: z.url(),
+  license: z.string().min(1),
+  licenseFiles: z.array(relativePath).default([]),
+  release: z.number().int().positive(),
+  sources: z.array(sourceSchema).min(1),
+  module: z.strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    built: relativePath,
+    installDir: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+    autoload: z.boolean(),
+  }),
+  make: z.strictObject({
+    target: z.string().min(1),
+    vars: z.strictObject({ kernelDir: makeVariable, arch: makeVariable, crossCompile: makeVariable }),
+  }),
+  headers: z.array(z.strictObject({ from: relativePath, to: relativePath })).default([]),
+});
+
+export type KmodRecipe = z.infer<typeof kmodRecipeSchema>;
+export type RecipeSource = z.infer<typeof sourceSchema>;

@@ -1,0 +1,90 @@
+/**
+ * The one way armkit runs an external program: argv arrays (never a shell string), full output to a log file,
+ * and on failure an error carrying the command's last lines and the log's path.
+ */
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execa } from 'execa';
+import { ArmkitError } from '../errors.js';
+import { shellQuote } from './quote.js';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** Receives stdout and stderr as they come. */
+  logFile?: string;
+  stdinFile?: string;
+  /** stdout goes here instead of the log. */
+  stdoutFile?: string;
+  /** Also copy the output to armkit's stderr (--verbose). */
+  echo?: boolean;
+}
+
+export interface CaptureResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Runner {
+  /** Runs to completion; a non-zero exit throws a step-failed ArmkitError. */
+  run(argv: string[], options?: RunOptions): Promise<void>;
+  /** Runs a probe and hands back its output whatever the exit code. */
+  capture(argv: string[], options?: Pick<RunOptions, 'cwd' | 'env'>): Promise<CaptureResult>;
+}
+
+const TAIL_LINES = 25;
+
+export function tail(text: string, lines = TAIL_LINES): string[] {
+  const all = text.replace(/\s+$/, '').split('\n');
+  return all.slice(-lines);
+}
+
+export function createRunner(signal?: AbortSignal): Runner {
+  return {
+    async run(argv, options = {}) {
+      const [file, ...args] = argv;
+      if (!file) throw new Error('runner: empty argv');
+      let log: ReturnType<typeof createWriteStream> | undefined;
+      if (options.logFile) {
+        mkdirSync(dirname(options.logFile), { recursive: true });
+        log = createWriteStream(options.logFile);
+        log.write(`$ ${argv.map(shellQuote).join(' ')}\n${options.cwd ? `# in ${options.cwd}\n` : ''}`);
+      }
+      const child = execa(file, args, {
+        cwd: options.cwd,
+        env: options.env,
+        all: true,
+        reject: false,
+        stdin: options.stdinFile ? { file: options.stdinFile } : 'ignore',
+        stdout: options.stdoutFile ? { file: options.stdoutFile } : 'pipe',
+        cancelSignal: signal,
+        forceKillAfterDelay: 3000,
+      });
+      if (log) child.all?.pipe(log, { end: false });
+      if (options.echo) child.all?.pipe(process.stderr, { end: false });
+      const result = await child;
+      if (log) await new Promise<void>((done) => log!.end(done));
+      if (result.isCanceled) throw new ArmkitError('interrupted', `Interrupted while running ${file}.`);
+      if (result.failed) {
+        const cmd = argv.map(shellQuote).join(' ');
+        if (result.code === 'ENOENT') {
+          throw new ArmkitError('prerequisite', `${file} not found: it is needed to run: ${cmd}`);
+        }
+        const status = result.exitCode !== undefined ? `exit code ${result.exitCode}` : (result.signal ?? 'failure');
+        throw new ArmkitError('step-failed', `Command failed (${status}): ${cmd}`, {
+          details: tail(String(result.all ?? '')),
+          logFile: options.logFile,
+        });
+      }
+    },
+
+    async capture(argv, options = {}) {
+      const [file, ...args] = argv;
+      if (!file) throw new Error('runner: empty argv');
+      const result = await execa(file, args, { cwd: options.cwd, env: options.env, reject: false, stdin: 'ignore', cancelSignal: signal });
+      if (result.code === 'ENOENT') throw new ArmkitError('prerequisite', `${file} not found.`);
+      return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+    },
+  };
+}

@@ -1,0 +1,87 @@
+/**
+ * Prints a plan as a shell script a user can paste: exec steps exactly as the executor runs them, armkit's own
+ * steps (download, verify, unpack, render, publish) as the equivalent commands.
+ */
+import { join } from 'node:path';
+import type { Plan, Step } from '../plan/step.js';
+import { shellQuote as q } from './quote.js';
+
+function heredoc(path: string, content: string): string {
+  let marker = 'ARMKIT_EOF';
+  while (content.includes(marker)) marker += '_';
+  return `cat > ${q(path)} <<'${marker}'\n${content}${content.endsWith('\n') ? '' : '\n'}${marker}`;
+}
+
+export function stepToShell(step: Step, logsDir: string): string {
+  switch (step.kind) {
+    case 'exec': {
+      const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${q(v)} `).join('');
+      const cmd = `${env}${step.argv.map(q).join(' ')}`;
+      const stdin = step.stdinFile ? ` < ${q(step.stdinFile)}` : '';
+      const stdout = step.stdoutFile ? ` > ${q(step.stdoutFile)}` : '';
+      const logged = step.stdoutFile ? `${cmd}${stdin}${stdout} 2>> ${q(join(logsDir, step.log))}` : `${cmd}${stdin} >> ${q(join(logsDir, step.log))} 2>&1`;
+      return step.cwd ? `(cd ${q(step.cwd)} && ${logged})` : logged;
+    }
+    case 'mkdir':
+      return `mkdir -p ${q(step.path)}`;
+    case 'remove':
+      return `rm -rf ${q(step.path)}`;
+    case 'rename':
+      return `mv ${q(step.from)} ${q(step.to)}`;
+    case 'fetch':
+      return [
+        `if ! echo ${q(`${step.sha256}  ${step.dest}`)} | sha256sum -c --status - 2>/dev/null; then`,
+        `  mkdir -p ${q(step.dest.replace(/\/[^/]+$/, ''))} && curl -fL -o ${q(`${step.dest}.part`)} ${q(step.url)}`,
+        `  echo ${q(`${step.sha256}  ${step.dest}.part`)} | sha256sum -c - && mv ${q(`${step.dest}.part`)} ${q(step.dest)}`,
+        'fi',
+      ].join('\n');
+    case 'verify':
+      return `echo ${q(`${step.sha256}  ${step.path}`)} | sha256sum -c -`;
+    case 'copy':
+      return `mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a ${q(step.from)} ${q(step.to)}${step.mode !== undefined ? ` && chmod ${step.mode.toString(8)} ${q(step.to)}` : ''}`;
+    case 'unpack':
+      return `mkdir -p ${q(step.dest)} && tar -xf ${q(step.archive)} -C ${q(step.dest)} --strip-components=1`;
+    case 'pack':
+      return `tar -czf ${q(step.archive)} --exclude=.git --transform ${q(`s,^\\.,${step.prefix},`)} -C ${q(step.dir)} .`;
+    case 'write':
+      return `mkdir -p ${q(step.path.replace(/\/[^/]+$/, ''))}\n${heredoc(step.path, step.content)}${step.mode !== undefined ? `\nchmod ${step.mode.toString(8)} ${q(step.path)}` : ''}`;
+    case 'edit':
+      return `sed -i ${q(`s|${step.search}|${step.replace}|g`)} ${q(step.path)}`;
+    case 'extract-debs':
+      return `for deb in ${q(step.dir)}/*.deb; do dpkg-deb -x "$deb" ${q(step.root)}; done`;
+    case 'check-headers':
+      return `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  # armkit also checks ${step.arch.kconfig.join(', ')} in .config`;
+    case 'check-module': {
+      const vermagic = `vermagic=${step.release} `;
+      if (!step.moduleInRpm) return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  # must be ${step.arch.elf.name}`;
+      const scratch = step.scratch ?? '/tmp/armkit-payload';
+      return [
+        `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${step.path.split('/').map((part) => (part.includes('*') ? part : q(part))).join('/')} | (cd ${q(scratch)} && cpio -idm --quiet)`,
+        `file ${q(join(scratch, step.moduleInRpm))}  # must be ${step.arch.elf.name}`,
+        `grep -aq ${q(vermagic)} ${q(join(scratch, step.moduleInRpm))}`,
+      ].join('\n');
+    }
+    case 'publish': {
+      const files = step.artifacts.map((a) => a.split('/').map((part) => (part.includes('*') ? part : q(part))).join('/'));
+      return [
+        `mkdir -p ${q(step.dest)} && cp ${files.join(' ')} ${q(step.dest)}/`,
+        `cp -r ${q(step.logsDir)} ${q(join(step.dest, 'logs'))}`,
+        `# armkit then writes ${join(step.dest, 'manifest.json')} (name, version, release, arch, size, sha256 of each file)`,
+      ].join('\n');
+    }
+  }
+}
+
+export function planToShell(plan: Plan): string {
+  const lines = [
+    '#!/bin/sh',
+    `# armkit plan: ${plan.summary}`,
+    ...plan.warnings.map((w) => `# warning: ${w}`),
+    `# needs: ${plan.requires.join(' ')}`,
+    'set -eu',
+  ];
+  for (const step of plan.steps) {
+    lines.push('', `# ${step.title}`, stepToShell(step, plan.logsDir));
+  }
+  return `${lines.join('\n')}\n`;
+}

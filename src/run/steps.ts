@@ -1,0 +1,126 @@
+/** How the executor carries out each kind of step. The dry-run printer (shell.ts) mirrors each case. */
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import * as tar from 'tar';
+import { ArmkitError, missing } from '../errors.js';
+import { expandGlob } from '../artifacts/glob.js';
+import { fetchVerified, verifyFile } from '../artifacts/fetch.js';
+import { publish, type Manifest } from '../artifacts/publish.js';
+import { checkModule } from '../kernel/module-check.js';
+import { assertTreeArch, inspectHeaderTree } from '../kernel/tree.js';
+import type { Plan, Step } from '../plan/step.js';
+import type { Runner } from './runner.js';
+
+export interface StepContext {
+  plan: Plan;
+  runner: Runner;
+  verbose: boolean;
+  signal?: AbortSignal;
+  /** Set by a publish step. */
+  manifest?: Manifest;
+  /** Tells the user something while a step runs (goes to the progress output). */
+  note(message: string): void;
+}
+
+function single(pattern: string): string {
+  const matches = expandGlob(pattern);
+  if (matches.length !== 1) {
+    throw new ArmkitError('step-failed', `Expected exactly one file matching ${pattern}, found ${matches.length ? matches.join(', ') : 'none'}.`);
+  }
+  return matches[0]!;
+}
+
+export async function runStep(step: Step, ctx: StepContext): Promise<void> {
+  const log = (name: string) => join(ctx.plan.logsDir, name);
+  switch (step.kind) {
+    case 'exec':
+      await ctx.runner.run(step.argv, {
+        cwd: step.cwd,
+        env: step.env,
+        logFile: log(step.log),
+        stdinFile: step.stdinFile,
+        stdoutFile: step.stdoutFile,
+        echo: ctx.verbose,
+      });
+      return;
+    case 'mkdir':
+      mkdirSync(step.path, { recursive: true });
+      return;
+    case 'remove':
+      rmSync(step.path, { recursive: true, force: true });
+      return;
+    case 'rename':
+      renameSync(step.from, step.to);
+      return;
+    case 'fetch':
+      if (await fetchVerified(step.url, step.dest, step.sha256, ctx.signal)) ctx.note(`cached, sha256 verified`);
+      return;
+    case 'verify':
+      await verifyFile(step.path, step.sha256);
+      return;
+    case 'copy':
+      mkdirSync(dirname(step.to), { recursive: true });
+      cpSync(step.from, step.to, { recursive: true });
+      if (step.mode !== undefined) chmodSync(step.to, step.mode);
+      return;
+    case 'unpack':
+      mkdirSync(step.dest, { recursive: true });
+      await tar.x({ file: step.archive, cwd: step.dest, strip: 1 });
+      return;
+    case 'pack':
+      mkdirSync(dirname(step.archive), { recursive: true });
+      // Entries go in under prefix/ as rpm's %setup expects; version control data stays out of the source RPM.
+      await tar.c(
+        { gzip: true, file: step.archive, cwd: step.dir, portable: true, prefix: step.prefix, filter: (path) => !/(^|\/)\.git(\/|$)/.test(path) },
+        readdirSync(step.dir).sort(),
+      );
+      return;
+    case 'write':
+      mkdirSync(dirname(step.path), { recursive: true });
+      writeFileSync(step.path, step.content, step.mode !== undefined ? { mode: step.mode } : undefined);
+      return;
+    case 'edit': {
+      const text = readFileSync(step.path, 'utf8');
+      if (!text.includes(step.search)) {
+        throw new ArmkitError('step-failed', `${step.path} no longer contains "${step.search}"; the package layout changed.`);
+      }
+      writeFileSync(step.path, text.split(step.search).join(step.replace));
+      return;
+    }
+    case 'extract-debs': {
+      const debs = readdirSync(step.dir).filter((f) => f.endsWith('.deb')).sort();
+      if (debs.length === 0) throw missing(`No .deb files were downloaded into ${step.dir}.`);
+      mkdirSync(step.root, { recursive: true });
+      for (const deb of debs) {
+        await ctx.runner.run(['dpkg-deb', '-x', join(step.dir, deb), step.root], { logFile: log('dpkg-deb.log') });
+      }
+      return;
+    }
+    case 'check-headers': {
+      const tree = inspectHeaderTree(step.dir);
+      assertTreeArch(tree, step.arch);
+      if (tree.release !== step.release) {
+        throw new ArmkitError('verification', `Headers in ${step.dir} are for release ${tree.release}, not ${step.release}.`);
+      }
+      return;
+    }
+    case 'check-module': {
+      let modulePath = single(step.path);
+      if (step.moduleInRpm) {
+        const scratch = step.scratch ?? join(dirname(modulePath), 'payload');
+        rmSync(scratch, { recursive: true, force: true });
+        mkdirSync(scratch, { recursive: true });
+        const cpioFile = join(scratch, 'payload.cpio');
+        await ctx.runner.run(['rpm2cpio', modulePath], { stdoutFile: cpioFile, logFile: log('payload.log') });
+        await ctx.runner.run(['cpio', '-idm', '--quiet'], { cwd: scratch, stdinFile: cpioFile, logFile: log('payload.log') });
+        modulePath = join(scratch, step.moduleInRpm);
+      }
+      const facts = checkModule(modulePath, step.arch, step.release);
+      ctx.note(`${step.arch.elf.name}, vermagic ${facts.vermagic}`);
+      return;
+    }
+    case 'publish':
+      ctx.manifest = await publish(step, ctx.runner);
+      return;
+  }
+}
