@@ -30,7 +30,7 @@ export async function fetchVerified(url: string, dest: string, sha256: string, s
   } catch (error) {
     if (signal?.aborted) throw new ArmkitError('interrupted', `Interrupted while downloading ${url}.`);
     throw new ArmkitError('step-failed', `Could not download ${url}: ${(error as Error).message}.`, {
-      details: ['Without network access, download the file elsewhere and pass it with --source (no checksum applies then).'],
+      details: [`Without network access here, download it elsewhere and pass it with --source FILE: a file with the recipe's sha256 counts as the verified source (or put it at ${dest}).`],
     });
   }
   if (!response.ok || !response.body) {

@@ -13,7 +13,9 @@ import { defaultCacheDir } from '../paths.js';
 import type { KmodPlanInput, Mode, SourceInput } from '../plan/cryptodev.js';
 import { chooseCross, installHint } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
+import type { KmodRecipe } from '../recipes/schema.js';
 import { selectSource } from '../recipes/select.js';
+import { sha256File } from '../artifacts/hash.js';
 import type { Runner } from '../run/runner.js';
 import { ARCHES } from '../arch.js';
 
@@ -58,10 +60,16 @@ async function tarballTopdir(path: string): Promise<string> {
   return [...tops][0]!;
 }
 
-async function chooseSource(options: KmodOptions, recipeSelect: () => string, source: () => SourceInput): Promise<SourceInput> {
+async function chooseSource(options: KmodOptions, recipe: KmodRecipe, recipeSelect: () => string, source: () => SourceInput): Promise<SourceInput> {
   if (!options.source) return source();
   const path = resolve(options.source);
   if (!existsSync(path)) throw usageError(`--source ${options.source}: no such file or directory.`);
+  if (statSync(path).isFile()) {
+    // A local copy of one of the recipe's pinned archives is that source, checksum and all.
+    const sha256 = await sha256File(path);
+    const pinned = recipe.sources.find((s) => s.sha256 === sha256);
+    if (pinned) return { kind: 'recipe', source: pinned, file: path };
+  }
   const version = options.version ?? recipeSelect();
   if (!/^[A-Za-z0-9._+~^]+$/.test(version)) throw usageError(`--version ${version} is not a valid RPM version.`);
   if (statSync(path).isDirectory()) return { kind: 'directory', path, version };
@@ -81,6 +89,7 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
   const kernel = await resolveKernel(options.kernel, arch, mode === 'native', { cacheDir, host: env.host, runner: env.runner, warn: env.warn });
   const source = await chooseSource(
     options,
+    recipe,
     () => selectSource(recipe, kernel.version).version,
     () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }),
   );

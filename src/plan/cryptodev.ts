@@ -13,7 +13,8 @@ import { renderTemplate } from '../templates.js';
 import type { Plan, Step } from './step.js';
 
 export type SourceInput =
-  | { kind: 'recipe'; source: RecipeSource }
+  /** A recipe source: downloaded into the cache, or `file` given by the user with the recipe's checksum. */
+  | { kind: 'recipe'; source: RecipeSource; file?: string }
   | { kind: 'tarball'; path: string; topdir: string; version: string }
   | { kind: 'directory'; path: string; version: string };
 
@@ -59,15 +60,21 @@ export function workDirFor(input: KmodPlanInput, purpose: string, extra: string)
   return join(input.cacheDir, 'work', `${input.recipe.name}-${purpose}-${input.arch.rpm}-${hash}`);
 }
 
+export function cachedSource(cacheDir: string, source: RecipeSource): string {
+  return join(cacheDir, 'sources', source.sha256.slice(0, 12), source.file);
+}
+
 /** Steps that put the source archive at `dest` (a file name in SOURCES) and say what it is. */
 function sourceSteps(input: KmodPlanInput, sourcesDir: string): { steps: Step[]; file: string; topdir: string } {
   const { source, recipe } = input;
   if (source.kind === 'recipe') {
-    const cached = join(input.cacheDir, 'sources', source.source.sha256.slice(0, 12), source.source.file);
+    const archive = source.file ?? cachedSource(input.cacheDir, source.source);
     return {
       steps: [
-        { kind: 'fetch', title: `Fetch ${source.source.file}`, url: source.source.url, dest: cached, sha256: source.source.sha256 },
-        { kind: 'copy', title: `Stage ${source.source.file}`, from: cached, to: join(sourcesDir, source.source.file) },
+        source.file
+          ? { kind: 'verify', title: `Verify ${source.file} is ${source.source.file}`, path: source.file, sha256: source.source.sha256 }
+          : { kind: 'fetch', title: `Fetch ${source.source.file}`, url: source.source.url, dest: archive, sha256: source.source.sha256 },
+        { kind: 'copy', title: `Stage ${source.source.file}`, from: archive, to: join(sourcesDir, source.source.file) },
       ],
       file: source.source.file,
       topdir: source.source.topdir,
@@ -126,6 +133,10 @@ function kernelPrepareTools(kernel: ResolvedKernel): string[] {
   return kernel.prepare.length ? ['apt-get', 'dpkg-deb'] : [];
 }
 
+function noChecksumWarning(path: string): string {
+  return `Building from ${path}: no checksum applies to a local source that is not one of the recipe's pinned archives.`;
+}
+
 function modeLabel(input: KmodPlanInput): string {
   return input.mode === 'cross' ? `cross, ${input.crossPrefix}` : 'native';
 }
@@ -155,7 +166,7 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   rpmbuild.push(specFile);
 
   const warnings: string[] = [];
-  if (input.source.kind !== 'recipe') warnings.push(`Building from ${input.source.path}: a local source has no checksum to verify.`);
+  if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path));
 
   const steps: Step[] = [
     { kind: 'remove', title: 'Clear the work directory', path: work },
@@ -226,13 +237,14 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
   if (input.source.kind === 'directory') {
     steps.push({ kind: 'copy', title: `Copy ${input.source.path}`, from: input.source.path, to: srcDir });
   } else {
-    const archive =
-      input.source.kind === 'recipe'
-        ? join(input.cacheDir, 'sources', input.source.source.sha256.slice(0, 12), input.source.source.file)
-        : input.source.path;
+    const archive = input.source.kind === 'recipe' ? (input.source.file ?? cachedSource(input.cacheDir, input.source.source)) : input.source.path;
     if (input.source.kind === 'recipe') {
       const s = input.source.source;
-      steps.push({ kind: 'fetch', title: `Fetch ${s.file}`, url: s.url, dest: archive, sha256: s.sha256 });
+      steps.push(
+        input.source.file
+          ? { kind: 'verify', title: `Verify ${input.source.file} is ${s.file}`, path: input.source.file, sha256: s.sha256 }
+          : { kind: 'fetch', title: `Fetch ${s.file}`, url: s.url, dest: archive, sha256: s.sha256 },
+      );
     }
     steps.push({ kind: 'unpack', title: `Unpack ${basename(archive)}`, archive, dest: srcDir });
   }
@@ -252,7 +264,7 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
     steps.push({ kind: 'write', title: `Write modules-load.d/${recipe.module.name}.conf`, path: join(root, 'etc/modules-load.d', `${recipe.module.name}.conf`), content: renderModulesLoad(recipe) });
   }
   const warnings: string[] = [];
-  if (input.source.kind !== 'recipe') warnings.push(`Building from ${input.source.path}: a local source has no checksum to verify.`);
+  if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path));
   if (!input.destdir) {
     steps.push({ kind: 'exec', title: `depmod -a ${kernel.release}`, argv: ['depmod', '-a', kernel.release], log: 'depmod.log' });
     if (kernel.release === input.runningRelease) {
