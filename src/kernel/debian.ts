@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
-import { ArmkitError, missing, usageError } from '../errors.js';
+import { ArmkitError, mismatch, missing, usageError } from '../errors.js';
+import { assertTreeArch, inspectHeaderTree } from './tree.js';
 import type { Host } from '../host.js';
 import type { Runner } from '../run/runner.js';
 import type { Step } from '../plan/step.js';
@@ -199,13 +200,26 @@ export async function resolveDebianKernel(
   const treesDir = join(ctx.cacheDir, 'kernels', 'debian', arch.debian.arch);
   const cachedTree = (release: string) => join(treesDir, release, 'root', 'usr', 'src', `linux-headers-${release}`);
   const complete = (release: string) => existsSync(join(treesDir, release, 'armkit-headers.json'));
+  // A cached tree is checked again on every use (two small files): a damaged or mislabelled cache is refused.
+  const verified = (release: string) => {
+    const tree = inspectHeaderTree(cachedTree(release));
+    assertTreeArch(tree, arch);
+    if (tree.release !== release) {
+      throw mismatch(`Cached headers for ${release} in ${cachedTree(release)} say they are for release ${tree.release}.`, [
+        `Remove ${join(treesDir, release)} and run again to download them afresh.`,
+      ]);
+    }
+    return tree;
+  };
+
+  const fromCache = (release: string): DebianKernel => {
+    const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as { version: string; packages: string[] };
+    verified(release);
+    return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages };
+  };
 
   // An exact ABI that is already cached needs no apt at all.
-  if (request.abi && complete(`${request.abi}-${request.flavour}`)) {
-    const release = `${request.abi}-${request.flavour}`;
-    const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as { version: string; packages: string[] };
-    return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages };
-  }
+  if (request.abi && complete(`${request.abi}-${request.flavour}`)) return fromCache(`${request.abi}-${request.flavour}`);
 
   for (const tool of ['apt-get', 'apt-cache', 'dpkg-deb']) {
     if (!ctx.host.which(tool)) {
@@ -233,7 +247,7 @@ export async function resolveDebianKernel(
     throw usageError(`Debian's archive has no ${headerPkg} for ${arch.debian.arch} (old ABIs disappear from the archive): try --kernel debian:latest-${request.flavour}.`);
   }
   const version = /^(\d+\.\d+(?:\.\d+)?)/.exec(stanza.version)?.[1] ?? stanza.version;
-  if (complete(release)) return { release, version, dir: cachedTree(release), prepare: [], packages: [] };
+  if (complete(release)) return fromCache(release);
 
   const common = stanza.depends.find((d) => /^linux-headers-.*-common(-rt)?$/.test(d));
   const kbuild = stanza.depends.find((d) => d.startsWith('linux-kbuild-'));

@@ -1,0 +1,71 @@
+/** Runs the built armkit CLI as a user would, with a cache shared by the whole suite (downloads happen once). */
+import { execa } from 'execa';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const FIXTURE_MODULE = join(ROOT, 'test/fixtures/cryptodev-mini');
+export const FIXTURE_VERSION = '0.1';
+/** Kernel headers and sources downloaded by tests are kept between runs here. */
+export const TEST_CACHE = process.env.ARMKIT_TEST_CACHE ?? join(tmpdir(), 'armkit-test-cache');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function armkit(args: string[], options: { env?: Record<string, string>; cwd?: string; cacheDir?: string } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [join(ROOT, 'bin/armkit.js'), ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: { ARMKIT_CACHE_DIR: options.cacheDir ?? TEST_CACHE, CI: 'true', ...options.env },
+    reject: false,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Output and failure text together, for assertion messages. */
+export function show(r: CliResult): string {
+  return `exit ${r.exitCode}\n--- stdout\n${r.stdout.slice(-3000)}\n--- stderr\n${r.stderr.slice(-3000)}`;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `armkit-${prefix}-`));
+}
+
+/** Every file under dir with its size and mtime: to prove a failed build changed nothing. */
+export function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(d);
+    } catch {
+      return;
+    }
+    for (const name of entries.sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out.push(`${p} ${st.size} ${st.mtimeMs}`);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** The release of the installed Debian amd64 headers (linux-headers-amd64), if any. */
+export function installedAmd64Release(): string | undefined {
+  try {
+    return readdirSync('/usr/src')
+      .filter((d) => /^linux-headers-\d.*-amd64$/.test(d))
+      .map((d) => d.replace(/^linux-headers-/, ''))
+      .sort()
+      .pop();
+  } catch {
+    return undefined;
+  }
+}
