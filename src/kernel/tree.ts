@@ -61,7 +61,7 @@ export function inspectHeaderTree(dir: string): HeaderTree {
     throw missing(`${dir} has no kernel configuration (.config or include/generated/autoconf.h).`);
   }
   const versionHeader = readIfExists(join(dir, 'include/generated/uapi/linux/version.h')) ?? readIfExists(join(dir, 'include/linux/version.h'));
-  const version = (versionHeader && parseVersionHeader(versionHeader)) ?? /^(\d+\.\d+(?:\.\d+)?)/.exec(release)?.[1] ?? release;
+  const version = (versionHeader ? parseVersionHeader(versionHeader) : undefined) ?? /^(\d+\.\d+(?:\.\d+)?)/.exec(release)?.[1] ?? release;
   return { dir, release, version, config };
 }
 

@@ -6,10 +6,17 @@ import { join } from 'node:path';
 import type { Plan, Step } from '../plan/step.js';
 import { shellQuote as q } from './quote.js';
 
+/** Quotes each component of a path but leaves `*` components for the shell to expand. */
+function globPath(pattern: string): string {
+  return pattern.split('/').map((part) => (part === '' || part.includes('*') ? part : q(part))).join('/');
+}
+
 function heredoc(path: string, content: string): string {
+  // A heredoc always ends in a newline; content without one is written byte for byte with printf.
+  if (!content.endsWith('\n')) return `printf '%s' ${q(content)} > ${q(path)}`;
   let marker = 'ARMKIT_EOF';
   while (content.includes(marker)) marker += '_';
-  return `cat > ${q(path)} <<'${marker}'\n${content}${content.endsWith('\n') ? '' : '\n'}${marker}`;
+  return `cat > ${q(path)} <<'${marker}'\n${content}${marker}`;
 }
 
 export function stepToShell(step: Step, logsDir: string): string {
@@ -56,13 +63,13 @@ export function stepToShell(step: Step, logsDir: string): string {
       if (!step.moduleInRpm) return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  # must be ${step.arch.elf.name}`;
       const scratch = step.scratch ?? '/tmp/armkit-payload';
       return [
-        `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${step.path.split('/').map((part) => (part.includes('*') ? part : q(part))).join('/')} | (cd ${q(scratch)} && cpio -idm --quiet)`,
+        `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${globPath(step.path)} | (cd ${q(scratch)} && cpio -idm --quiet)`,
         `file ${q(join(scratch, step.moduleInRpm))}  # must be ${step.arch.elf.name}`,
         `grep -aq ${q(vermagic)} ${q(join(scratch, step.moduleInRpm))}`,
       ].join('\n');
     }
     case 'publish': {
-      const files = step.artifacts.map((a) => a.split('/').map((part) => (part.includes('*') ? part : q(part))).join('/'));
+      const files = step.artifacts.map(globPath);
       return [
         `mkdir -p ${q(step.dest)} && cp ${files.join(' ')} ${q(step.dest)}/`,
         `cp -r ${q(step.logsDir)} ${q(join(step.dest, 'logs'))}`,

@@ -1,6 +1,6 @@
 /** Runs the built armkit CLI as a user would, with a cache shared by the whole suite (downloads happen once). */
 import { execa } from 'execa';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,9 @@ export function snapshot(dir: string): string[] {
     }
     for (const name of entries.sort()) {
       const p = join(d, name);
-      const st = statSync(p);
+      const link = lstatSync(p);
+      // Follow links to directories (a cache may share trees by symlink); dangling links count as entries.
+      const st = link.isSymbolicLink() ? (existsSync(p) ? statSync(p) : link) : link;
       if (st.isDirectory()) walk(p);
       else out.push(`${p} ${st.size} ${st.mtimeMs}`);
     }

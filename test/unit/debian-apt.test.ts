@@ -224,3 +224,30 @@ describe('PrivateApt.options', () => {
     expect(error.message).toContain('riscv64');
   });
 });
+
+describe('deb822 edge cases (regressions)', () => {
+  it('an inline Signed-By key block is not passed on as a key file', () => {
+    const s = parseAptSources(`Types: deb
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By:
+ -----BEGIN PGP PUBLIC KEY BLOCK-----
+ .
+ mQINBGPL0BUBEADmW5NdOOHwPIJlgPu6JDcKw/NZJPR8lsD3K87ZM18gzyQZJD+w
+ -----END PGP PUBLIC KEY BLOCK-----
+`);
+    expect(s).toHaveLength(1);
+    expect(s[0]!.signedBy).toBeUndefined();
+    expect(s[0]!.suites).toEqual(['bookworm', 'bookworm-updates']);
+    expect(renderSourcesList(debianSourcesFor(s, 'bookworm'), ['amd64', 'arm64'])).toBe(
+      'deb [arch=amd64,arm64] http://deb.debian.org/debian bookworm main\ndeb [arch=amd64,arm64] http://deb.debian.org/debian bookworm-updates main\n',
+    );
+  });
+
+  it('an empty field does not take the next line as its value', () => {
+    const s = parseAptSources('Types: deb\nURIs: http://x/debian\nSuites: bookworm\nComponents:\nSigned-By: /k.gpg\n');
+    expect(s[0]!.components).toEqual([]);
+    expect(s[0]!.signedBy).toBe('/k.gpg');
+  });
+});

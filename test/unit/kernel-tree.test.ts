@@ -187,3 +187,15 @@ describe('archesOfConfig', () => {
     expect(archesOfConfig(new Set(['CONFIG_ARM'])).map((a) => a.rpm)).toEqual([]);
   });
 });
+
+describe('inspectHeaderTree with an empty version.h (regression)', () => {
+  it('falls back to the version at the start of the release', () => {
+    const dir = writeTree(tempDir(), {
+      Makefile: '',
+      'include/generated/utsrelease.h': '#define UTS_RELEASE "6.1.0-56-arm64"\n',
+      '.config': 'CONFIG_ARM64=y\n',
+      'include/generated/uapi/linux/version.h': '',
+    });
+    expect(inspectHeaderTree(dir).version).toBe('6.1.0');
+  });
+});
