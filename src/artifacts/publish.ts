@@ -24,13 +24,14 @@ export interface Manifest extends Record<string, unknown> {
   artifacts: ArtifactRecord[];
 }
 
-async function describeRpm(path: string, runner: Runner): Promise<Omit<ArtifactRecord, 'file' | 'size' | 'sha256'>> {
-  const result = await runner.capture(['rpm', '-qp', '--nosignature', '--qf', '%{NAME}\\n%{VERSION}\\n%{RELEASE}\\n%{ARCH}\\n', path]);
-  const [name, version, release, arch] = result.stdout.split('\n');
-  if (result.exitCode !== 0 || !name || !version || !release || !arch) {
-    throw new ArmkitError('step-failed', `rpm could not read ${path}: ${result.stderr.trim()}`);
+/** NAME, VERSION, RELEASE and ARCH of every package, asked of rpm in one call. */
+async function describeRpms(paths: string[], runner: Runner): Promise<Array<Omit<ArtifactRecord, 'file' | 'size' | 'sha256'>>> {
+  const result = await runner.capture(['rpm', '-qp', '--nosignature', '--qf', '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n', ...paths]);
+  const rows = result.stdout.split('\n').filter(Boolean).map((line) => line.split('\t'));
+  if (result.exitCode !== 0 || rows.length !== paths.length || rows.some((r) => r.length !== 4)) {
+    throw new ArmkitError('step-failed', `rpm could not read ${paths.join(', ')}: ${result.stderr.trim()}`);
   }
-  return { name, version, release, arch: path.endsWith('.src.rpm') ? 'src' : arch };
+  return rows.map(([name, version, release, arch], i) => ({ name: name!, version: version!, release: release!, arch: paths[i]!.endsWith('.src.rpm') ? 'src' : arch! }));
 }
 
 export async function publish(step: PublishStep, runner: Runner): Promise<Manifest> {
@@ -43,11 +44,11 @@ export async function publish(step: PublishStep, runner: Runner): Promise<Manife
   rmSync(staging, { recursive: true, force: true });
   try {
     mkdirSync(staging);
+    const described = await describeRpms(files, runner);
     const artifacts: ArtifactRecord[] = [];
-    for (const file of files) {
+    for (const [i, file] of files.entries()) {
       cpSync(file, join(staging, basename(file)));
-      const meta = await describeRpm(file, runner);
-      artifacts.push({ file: basename(file), ...meta, size: statSync(file).size, sha256: await sha256File(file) });
+      artifacts.push({ file: basename(file), ...described[i]!, size: statSync(file).size, sha256: await sha256File(file) });
     }
     if (existsSync(step.logsDir)) cpSync(step.logsDir, join(staging, 'logs'), { recursive: true });
     const { sourceArchive, source, ...facts } = step.manifest as { sourceArchive?: string; source?: Record<string, unknown> } & Record<string, unknown>;

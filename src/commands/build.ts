@@ -1,7 +1,6 @@
 /** armkit build <recipe>: plan, then print (--dry-run) or run it and publish into out/. */
 import { resolve } from 'node:path';
 import { planKmodBuild } from '../plan/cryptodev.js';
-import { execute } from '../run/execute.js';
 import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -17,6 +16,7 @@ export async function buildCommand(recipeName: string, options: BuildOptions, en
   const plan = planKmodBuild({ ...input, outDir: resolve(options.out ?? 'out'), nodeps: env.host.family !== 'fedora' });
   if (options.dryRun) return printPlan(plan, Boolean(options.json));
   info(`armkit: building ${plan.summary}`);
+  const { execute } = await import('../run/execute.js');
   const { manifest } = await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
   const publish = plan.steps.find((s) => s.kind === 'publish');
   const dest = publish && publish.kind === 'publish' ? publish.dest : undefined;

@@ -2,7 +2,6 @@
 import { resolve } from 'node:path';
 import { missing, usageError } from '../errors.js';
 import { planKmodInstall } from '../plan/cryptodev.js';
-import { execute } from '../run/execute.js';
 import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -25,6 +24,7 @@ export async function installCommand(recipeName: string, options: InstallOptions
     throw missing('Installing into the running system needs root: run it with sudo, or stage the files with --destdir DIR.');
   }
   info(`armkit: ${plan.summary}`);
+  const { execute } = await import('../run/execute.js');
   await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
   if (options.json) printJson({ ok: true, summary: plan.summary, root: destdir ?? '/' });
   else info(`armkit: installed ${plan.summary}`);

@@ -4,7 +4,6 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import * as tar from 'tar';
 import { findArch, type Arch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
@@ -52,6 +51,7 @@ export function chooseArchAndMode(options: Pick<KmodOptions, 'arch' | 'mode'>, h
 
 /** The single top directory of a source tarball, which rpm's %setup -n needs. */
 async function tarballTopdir(path: string): Promise<string> {
+  const tar = await import('tar');
   const tops = new Set<string>();
   await tar.t({ file: path, onReadEntry: (entry) => void tops.add(entry.path.replace(/^\.\//, '').split('/')[0]!) });
   tops.delete('');

@@ -4,7 +4,6 @@
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { execa } from 'execa';
 import { ArmkitError } from '../errors.js';
 import { shellQuote } from './quote.js';
 
@@ -40,6 +39,7 @@ export function tail(text: string, lines = TAIL_LINES): string[] {
   return all.slice(-lines);
 }
 
+// execa is imported on first use: a dry run or --help never pays for loading it.
 export function createRunner(signal?: AbortSignal): Runner {
   return {
     async run(argv, options = {}) {
@@ -51,6 +51,7 @@ export function createRunner(signal?: AbortSignal): Runner {
         log = createWriteStream(options.logFile);
         log.write(`$ ${argv.map(shellQuote).join(' ')}\n${options.cwd ? `# in ${options.cwd}\n` : ''}`);
       }
+      const { execa } = await import('execa');
       const child = execa(file, args, {
         cwd: options.cwd,
         env: options.env,
@@ -82,6 +83,7 @@ export function createRunner(signal?: AbortSignal): Runner {
     async capture(argv, options = {}) {
       const [file, ...args] = argv;
       if (!file) throw new Error('runner: empty argv');
+      const { execa } = await import('execa');
       const result = await execa(file, args, { cwd: options.cwd, env: options.env, reject: false, stdin: 'ignore', cancelSignal: signal });
       if (result.code === 'ENOENT') throw new ArmkitError('prerequisite', `${file} not found.`);
       return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
