@@ -26,7 +26,7 @@ function kmodOptions(command: Command): Command {
     .option('--arch <arch>', 'target architecture: aarch64, armv7hl, armv5tel, x86_64 (default: this host)')
     .addOption(new Option('--mode <mode>', 'native or cross (default: native for the host architecture, else cross)').choices(['native', 'cross']))
     .option('--kernel <kernel>', 'kernel to build against: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR')
-    .option('--source <path>', 'local source tarball or directory instead of the recipe\'s (no checksum applies)')
+    .option('--source <path>', 'local source tarball or directory instead of a download (a copy of a pinned archive is verified by sha256; anything else has no checksum)')
     .option('--version <version>', 'source version from the recipe (or the version to label --source with)')
     .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
     .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR or ~/.cache/armkit)')
