@@ -70,6 +70,22 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('spec')
+    .description("patch a distribution's openssl.spec for the cryptodev engine: writes the spec and a diff")
+    .argument('<recipe>', 'recipe name: openssl')
+    .option('--spec <file>', 'the openssl.spec to patch')
+    .option('--srpm <file>', 'a source RPM whose spec to patch')
+    .option('--release-suffix <suffix>', 'suffix that marks the rebuilt Release (default: .cryptodev1)')
+    .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
+    .option('--out <dir>', 'directory for the patched spec and the diff', 'out')
+    .option('--json', 'print the result as one JSON document on stdout')
+    .action(async (recipe: string, options) => {
+      jsonMode = Boolean(options.json);
+      const { specCommand } = await import('./commands/spec.js');
+      await specCommand(recipe, options, await env());
+    });
+
+  program
     .command('doctor')
     .description('list what this host lacks to build for an architecture, with the install commands')
     .option('--arch <arch>', 'target architecture (default: this host)')
