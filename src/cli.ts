@@ -70,6 +70,27 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('test')
+    .description('boot the target kernel in QEMU and prove the built packages: autoload, /dev/crypto, known answers, unload')
+    .argument('<recipe>', 'recipe name, e.g. cryptodev')
+    .option('--arch <arch>', 'target architecture (default: this host)')
+    .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/)')
+    .option('--out <dir>', 'output root to search', 'out')
+    .option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz)')
+    .option('--openssl', 'also check the OpenSSL engine with armkit-built openssl RPMs')
+    .option('--timeout <seconds>', 'stop the guest after this long', '120')
+    .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
+    .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR or ~/.cache/armkit)')
+    .option('--dry-run', 'print the commands that would run, as a shell script')
+    .option('--json', 'print the checks as one JSON document on stdout')
+    .option('--verbose', 'show every command\'s output as it runs')
+    .action(async (recipe: string, options) => {
+      jsonMode = Boolean(options.json);
+      const { testCommand } = await import('./commands/test.js');
+      await testCommand(recipe, options, await env(), controller.signal);
+    });
+
+  program
     .command('spec')
     .description("patch a distribution's openssl.spec for the cryptodev engine: writes the spec and a diff")
     .argument('<recipe>', 'recipe name: openssl')
@@ -104,7 +125,7 @@ export function buildProgram(): Command {
 function reportError(error: ArmkitError): void {
   if (jsonMode) {
     process.stdout.write(
-      `${JSON.stringify({ ok: false, error: { kind: error.kind, exitCode: error.exitCode, message: error.message, details: error.details, logFile: error.logFile } }, null, 2)}\n`,
+      `${JSON.stringify({ ok: false, error: { kind: error.kind, exitCode: error.exitCode, message: error.message, details: error.details, logFile: error.logFile }, ...(error.payload !== undefined ? { result: error.payload } : {}) }, null, 2)}\n`,
     );
   }
   const lines = [`armkit: error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];

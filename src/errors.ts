@@ -25,13 +25,16 @@ export class ArmkitError extends Error {
   readonly details: string[];
   /** Full log of the failing command, when there is one. */
   readonly logFile?: string;
+  /** Structured results that --json prints with the error (e.g. each guest check). */
+  readonly payload?: unknown;
 
-  constructor(kind: ErrorKind, message: string, options: { details?: string[]; logFile?: string; cause?: unknown } = {}) {
+  constructor(kind: ErrorKind, message: string, options: { details?: string[]; logFile?: string; cause?: unknown; payload?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ArmkitError';
     this.kind = kind;
     this.details = options.details ?? [];
     this.logFile = options.logFile;
+    this.payload = options.payload;
   }
 
   get exitCode(): number {

@@ -13,6 +13,10 @@ interface StepBase {
 export interface ExecStep extends StepBase {
   kind: 'exec';
   argv: string[];
+  /** Stop the program after this long (a guest that never powers off). */
+  timeoutSeconds?: number;
+  /** Its exit status is no verdict (QEMU): a failure or timeout is noted and the plan goes on. */
+  ignoreFailure?: boolean;
   cwd?: string;
   env?: Record<string, string>;
   /** Log file name (under the plan's log directory) that receives the full output. */
@@ -58,6 +62,8 @@ export interface CopyStep extends StepBase {
   from: string;
   to: string;
   mode?: number;
+  /** A missing source is skipped instead of failing (kernel module directories vary by architecture). */
+  optional?: boolean;
 }
 
 /** Unpacks a .tar.* archive into dest, dropping its top directory. */
@@ -96,6 +102,33 @@ export interface ExtractDebsStep extends StepBase {
   kind: 'extract-debs';
   dir: string;
   root: string;
+}
+
+/** Extracts the members of a tar archive whose paths start with one of `include` (dpkg-deb --fsys-tarfile output). */
+export interface ExtractTarStep extends StepBase {
+  kind: 'extract-tar';
+  archive: string;
+  dest: string;
+  include: string[];
+}
+
+/** Packs a directory as a gzipped newc cpio archive: an initramfs. */
+export interface PackInitramfsStep extends StepBase {
+  kind: 'pack-initramfs';
+  root: string;
+  archive: string;
+}
+
+/** Reads the guest's serial log and reports each check; fails when one failed or never reported. */
+export interface GuestReportStep extends StepBase {
+  kind: 'guest-report';
+  serialLog: string;
+  /** Checks the guest must report, in order. */
+  expected: string[];
+  /** Checks that could not run, with the reason: reported, never counted as passed. */
+  skipped: Array<{ name: string; reason: string }>;
+  /** Where to copy the serial log and the report (the packages' logs/ directory). */
+  publishTo?: string;
 }
 
 /** Checks that a kernel header tree is for the target architecture and release. */
@@ -143,6 +176,9 @@ export type Step =
   | WriteStep
   | EditStep
   | ExtractDebsStep
+  | ExtractTarStep
+  | PackInitramfsStep
+  | GuestReportStep
   | CheckHeadersStep
   | CheckModuleStep
   | PublishStep;

@@ -5,6 +5,7 @@
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
 import { ArmkitError } from '../errors.js';
 import type { Manifest } from '../artifacts/publish.js';
+import type { CheckResult } from '../guest/report.js';
 import type { Host } from '../host.js';
 import { ARCHES } from '../arch.js';
 import { assertPrograms } from '../prereqs.js';
@@ -24,6 +25,7 @@ export interface ExecuteOptions {
 
 export interface ExecuteResult {
   manifest?: Manifest;
+  guestResults?: CheckResult[];
 }
 
 export function interactive(): boolean {
@@ -58,5 +60,5 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
     } as ConstructorParameters<typeof Listr>[1],
   );
   await tasks.run();
-  return { manifest: ctx.manifest };
+  return { manifest: ctx.manifest, guestResults: ctx.guestResults };
 }

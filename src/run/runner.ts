@@ -17,6 +17,8 @@ export interface RunOptions {
   stdoutFile?: string;
   /** Also copy the output to armkit's stderr (--verbose). */
   echo?: boolean;
+  /** Stop the program after this many seconds. */
+  timeoutSeconds?: number;
 }
 
 export interface CaptureResult {
@@ -55,18 +57,33 @@ export function createRunner(signal?: AbortSignal): Runner {
       const child = execa(file, args, {
         cwd: options.cwd,
         env: options.env,
-        all: true,
+        // Output streams to the log as it comes; only a bounded tail is kept for the error message, so a
+        // program writing hundreds of megabytes (dpkg-deb --fsys-tarfile) costs no memory.
+        all: !options.stdoutFile,
+        buffer: false,
         reject: false,
         stdin: options.stdinFile ? { file: options.stdinFile } : 'ignore',
         stdout: options.stdoutFile ? { file: options.stdoutFile } : 'pipe',
         cancelSignal: signal,
         forceKillAfterDelay: 3000,
+        ...(options.timeoutSeconds ? { timeout: options.timeoutSeconds * 1000 } : {}),
       });
-      if (log) child.all?.pipe(log, { end: false });
-      if (options.echo) child.all?.pipe(process.stderr, { end: false });
+      const output = options.stdoutFile ? child.stderr : child.all;
+      let recent = '';
+      output?.on('data', (chunk: Buffer) => {
+        recent = (recent + chunk.toString()).slice(-16384);
+      });
+      if (log) output?.pipe(log, { end: false });
+      if (options.echo) output?.pipe(process.stderr, { end: false });
       const result = await child;
       if (log) await new Promise<void>((done) => log!.end(done));
       if (result.isCanceled) throw new ArmkitError('interrupted', `Interrupted while running ${file}.`);
+      if (result.timedOut) {
+        throw new ArmkitError('step-failed', `${file} did not finish within ${options.timeoutSeconds} s and was stopped.`, {
+          details: tail(recent),
+          logFile: options.logFile,
+        });
+      }
       if (result.failed) {
         const cmd = argv.map(shellQuote).join(' ');
         if (result.code === 'ENOENT') {
@@ -74,7 +91,7 @@ export function createRunner(signal?: AbortSignal): Runner {
         }
         const status = result.exitCode !== undefined ? `exit code ${result.exitCode}` : (result.signal ?? 'failure');
         throw new ArmkitError('step-failed', `Command failed (${status}): ${cmd}`, {
-          details: tail(String(result.all ?? '')),
+          details: tail(recent),
           logFile: options.logFile,
         });
       }

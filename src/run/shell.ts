@@ -23,11 +23,12 @@ export function stepToShell(step: Step, logsDir: string): string {
   switch (step.kind) {
     case 'exec': {
       const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${q(v)} `).join('');
-      const cmd = `${env}${step.argv.map(q).join(' ')}`;
+      const cmd = `${env}${step.timeoutSeconds ? `timeout ${step.timeoutSeconds} ` : ''}${step.argv.map(q).join(' ')}`;
       const stdin = step.stdinFile ? ` < ${q(step.stdinFile)}` : '';
       const stdout = step.stdoutFile ? ` > ${q(step.stdoutFile)}` : '';
       const logged = step.stdoutFile ? `${cmd}${stdin}${stdout} 2>> ${q(join(logsDir, step.log))}` : `${cmd}${stdin} >> ${q(join(logsDir, step.log))} 2>&1`;
-      return step.cwd ? `(cd ${q(step.cwd)} && ${logged})` : logged;
+      const line = step.cwd ? `(cd ${q(step.cwd)} && ${logged})` : logged;
+      return step.ignoreFailure ? `${line} || true  # its exit status is no verdict` : line;
     }
     case 'mkdir':
       return `mkdir -p ${q(step.path)}`;
@@ -45,6 +46,7 @@ export function stepToShell(step: Step, logsDir: string): string {
     case 'verify':
       return `echo ${q(`${step.sha256}  ${step.path}`)} | sha256sum -c -`;
     case 'copy':
+      if (step.optional) return `[ ! -e ${q(step.from)} ] || { mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a ${q(step.from)} ${q(step.to)}; }`;
       return `mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a ${q(step.from)} ${q(step.to)}${step.mode !== undefined ? ` && chmod ${step.mode.toString(8)} ${q(step.to)}` : ''}`;
     case 'unpack':
       return `mkdir -p ${q(step.dest)} && tar -xf ${q(step.archive)} -C ${q(step.dest)} --strip-components=1`;
@@ -56,6 +58,15 @@ export function stepToShell(step: Step, logsDir: string): string {
       return `sed -i ${q(`s|${step.search}|${step.replace}|g`)} ${q(step.path)}`;
     case 'extract-debs':
       return `for deb in ${q(step.dir)}/*.deb; do dpkg-deb -x "$deb" ${q(step.root)}; done`;
+    case 'extract-tar':
+      return `mkdir -p ${q(step.dest)} && tar -xf ${q(step.archive)} -C ${q(step.dest)} --wildcards ${step.include.map((p) => q(`./${p}${p.endsWith('/') ? '*' : ''}`)).join(' ')}`;
+    case 'pack-initramfs':
+      return `(cd ${q(step.root)} && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) > ${q(step.archive)}`;
+    case 'guest-report':
+      return [
+        `grep -a '^ARMKIT:CHECK' ${q(step.serialLog)}  # every one of: ${step.expected.join(' ')} must say pass`,
+        ...step.skipped.map((s) => `# could not run: ${s.name}: ${s.reason}`),
+      ].join('\n');
     case 'check-headers':
       return `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  # armkit also checks ${step.arch.kconfig.join(', ')} in .config`;
     case 'check-module': {

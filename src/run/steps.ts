@@ -1,5 +1,5 @@
 /** How the executor carries out each kind of step. The dry-run printer (shell.ts) mirrors each case. */
-import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as tar from 'tar';
 import { ArmkitError, missing } from '../errors.js';
@@ -7,6 +7,8 @@ import { expandGlob } from '../artifacts/glob.js';
 import { fetchVerified, verifyFile } from '../artifacts/fetch.js';
 import { publish, type Manifest } from '../artifacts/publish.js';
 import { checkModule } from '../kernel/module-check.js';
+import { packInitramfs } from '../guest/cpio.js';
+import { formatResults, parseSerialLog, summarize, type CheckResult } from '../guest/report.js';
 import { assertTreeArch, inspectHeaderTree } from '../kernel/tree.js';
 import type { Plan, Step } from '../plan/step.js';
 import type { Runner } from './runner.js';
@@ -18,6 +20,8 @@ export interface StepContext {
   signal?: AbortSignal;
   /** Set by a publish step. */
   manifest?: Manifest;
+  /** Set by a guest-report step. */
+  guestResults?: CheckResult[];
   /** Tells the user something while a step runs (goes to the progress output). */
   note(message: string): void;
 }
@@ -34,6 +38,15 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
   const log = (name: string) => join(ctx.plan.logsDir, name);
   switch (step.kind) {
     case 'exec':
+      if (step.ignoreFailure) {
+        try {
+          await ctx.runner.run(step.argv, { cwd: step.cwd, env: step.env, logFile: log(step.log), stdinFile: step.stdinFile, stdoutFile: step.stdoutFile, echo: ctx.verbose, timeoutSeconds: step.timeoutSeconds });
+        } catch (error) {
+          if (error instanceof ArmkitError && error.kind === 'interrupted') throw error;
+          ctx.note((error as Error).message);
+        }
+        return;
+      }
       await ctx.runner.run(step.argv, {
         cwd: step.cwd,
         env: step.env,
@@ -41,6 +54,7 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
         stdinFile: step.stdinFile,
         stdoutFile: step.stdoutFile,
         echo: ctx.verbose,
+        timeoutSeconds: step.timeoutSeconds,
       });
       return;
     case 'mkdir':
@@ -59,6 +73,7 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
       await verifyFile(step.path, step.sha256);
       return;
     case 'copy':
+      if (step.optional && !existsSync(step.from)) return;
       mkdirSync(dirname(step.to), { recursive: true });
       cpSync(step.from, step.to, { recursive: true });
       if (step.mode !== undefined) chmodSync(step.to, step.mode);
@@ -93,6 +108,38 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
       mkdirSync(step.root, { recursive: true });
       for (const deb of debs) {
         await ctx.runner.run(['dpkg-deb', '-x', join(step.dir, deb), step.root], { logFile: log('dpkg-deb.log') });
+      }
+      return;
+    }
+    case 'extract-tar': {
+      const wanted = (path: string) => {
+        const p = path.replace(/^\.\//, '');
+        return step.include.some((prefix) => p === prefix || p.startsWith(prefix) || `${p}/` === prefix);
+      };
+      mkdirSync(step.dest, { recursive: true });
+      await tar.x({ file: step.archive, cwd: step.dest, filter: wanted });
+      return;
+    }
+    case 'pack-initramfs':
+      packInitramfs(step.root, step.archive);
+      return;
+    case 'guest-report': {
+      const text = existsSync(step.serialLog) ? readFileSync(step.serialLog, 'utf8') : '';
+      const results = parseSerialLog(text, step.expected, step.skipped);
+      ctx.guestResults = results;
+      if (step.publishTo) {
+        mkdirSync(step.publishTo, { recursive: true });
+        if (existsSync(step.serialLog)) cpSync(step.serialLog, join(step.publishTo, 'test-serial.log'));
+        writeFileSync(join(step.publishTo, 'test-report.json'), `${JSON.stringify({ summary: summarize(results), results }, null, 2)}\n`);
+      }
+      ctx.note(summarize(results));
+      const failed = results.filter((r) => r.status === 'fail');
+      if (failed.length > 0) {
+        throw new ArmkitError('verification', `${failed.length} check(s) failed in the guest: ${failed.map((r) => r.name).join(', ')}.`, {
+          details: formatResults(results),
+          logFile: step.serialLog,
+          payload: { summary: summarize(results), results },
+        });
       }
       return;
     }

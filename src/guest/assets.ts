@@ -1,0 +1,144 @@
+/**
+ * What a guest boots: the kernel image the module was built for (with the crypto modules it may load), and a
+ * static busybox for the target. For Debian kernels both come from Debian's packages through armkit's private apt
+ * state, kept in the cache; `--kernel-image` or the host's own /boot serve other kernels.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Arch } from '../arch.js';
+import { missing, usageError } from '../errors.js';
+import type { Host } from '../host.js';
+import { PrivateApt } from '../kernel/debian.js';
+import type { Step } from '../plan/step.js';
+import type { Runner } from '../run/runner.js';
+
+export interface GuestAssets {
+  /** vmlinuz / Image / zImage for -kernel. */
+  kernelImage: string;
+  /** A directory holding lib/modules/<release>/ with the crypto modules, or undefined for a bare image. */
+  modulesRoot?: string;
+  busybox: string;
+  /** Steps that download and extract into the cache what is not there yet. */
+  prepare: Step[];
+  source: string;
+}
+
+interface Ctx {
+  cacheDir: string;
+  host: Host;
+  runner: Runner;
+  warn(message: string): void;
+}
+
+/** Module directories a crypto test needs: the crypto API, its library helpers, the CPU's accelerated drivers. */
+export function cryptoModulePaths(release: string, arch: Arch): string[] {
+  const base = `lib/modules/${release}`;
+  return [
+    `${base}/modules.order`,
+    `${base}/modules.builtin`,
+    `${base}/modules.builtin.modinfo`,
+    `${base}/kernel/crypto/`,
+    `${base}/kernel/lib/crypto/`,
+    `${base}/kernel/arch/${arch.kernelArch}/crypto/`,
+  ];
+}
+
+/** Debian's pool file name of a package version (an epoch's colon is escaped). */
+export function debFileName(pkg: string, version: string, debArch: string): string {
+  return `${pkg}_${version.replace(':', '%3a')}_${debArch}.deb`;
+}
+
+async function debianPackage(apt: PrivateApt, ctx: Ctx, pkg: string): Promise<{ version: string }> {
+  const stanza = await apt.memo(`show ${pkg}`, () => apt.show(ctx.runner, pkg));
+  if (!stanza) throw missing(`Debian's archive has no ${pkg}.`);
+  return stanza;
+}
+
+/** Steps that download one Debian package into `dir` and return the .deb's path. */
+function downloadSteps(apt: PrivateApt, pkg: string, version: string, dir: string, log: string): { steps: Step[]; deb: string } {
+  const [name, debArch] = pkg.split(':') as [string, string];
+  return {
+    steps: [
+      { kind: 'mkdir', title: `Create ${dir}`, path: dir },
+      { kind: 'exec', title: `Download ${pkg}`, argv: ['apt-get', ...apt.options(), 'download', pkg], cwd: dir, log },
+    ],
+    deb: join(dir, debFileName(name, version, debArch)),
+  };
+}
+
+export async function resolveGuestAssets(arch: Arch, release: string, kernelImage: string | undefined, ctx: Ctx): Promise<GuestAssets> {
+  const prepare: Step[] = [];
+  const aptFor = () => {
+    for (const tool of ['apt-get', 'apt-cache', 'dpkg-deb']) {
+      if (!ctx.host.which(tool)) throw missing(`Booting a ${arch.rpm} guest needs Debian's static busybox, fetched with ${tool} (a Debian or Ubuntu host).`);
+    }
+    return new PrivateApt(ctx.cacheDir, arch, ctx.host);
+  };
+  let apt: PrivateApt | undefined;
+  const debDir = join(ctx.cacheDir, 'guest', 'debian', arch.debian.arch);
+
+  // Busybox, static, for the target: the guest's shell, modprobe and friends.
+  apt = aptFor();
+  await apt.refresh(ctx.runner, 6 * 3600 * 1000, ctx.warn);
+  const bbPkg = `busybox-static:${arch.debian.arch}`;
+  const bb = await debianPackage(apt, ctx, bbPkg);
+  const bbDir = join(debDir, `busybox-${bb.version.replace(':', '_')}`);
+  const busybox = join(bbDir, 'bin', 'busybox');
+  if (!existsSync(busybox)) {
+    const partial = `${bbDir}.partial`;
+    const dl = downloadSteps(apt, bbPkg, bb.version, join(partial, 'debs'), 'apt-download-busybox.log');
+    prepare.push(
+      { kind: 'remove', title: 'Clear partial busybox download', path: partial },
+      ...dl.steps,
+      { kind: 'exec', title: `Extract ${bbPkg}`, argv: ['dpkg-deb', '-x', dl.deb, partial], log: 'dpkg-deb.log' },
+      { kind: 'remove', title: 'Drop the busybox .deb', path: join(partial, 'debs') },
+      { kind: 'remove', title: 'Clear stale busybox', path: bbDir },
+      { kind: 'rename', title: `Keep busybox ${bb.version} in the cache`, from: partial, to: bbDir },
+    );
+  }
+
+  if (kernelImage) {
+    if (!existsSync(kernelImage)) throw usageError(`--kernel-image ${kernelImage}: no such file.`);
+    return { kernelImage, busybox, prepare, source: `--kernel-image ${kernelImage} (no modules: only built-in crypto drivers)` };
+  }
+  const hostImage = `/boot/vmlinuz-${release}`;
+  if (arch === ctx.host.arch && existsSync(hostImage) && existsSync(`/lib/modules/${release}/kernel`)) {
+    return { kernelImage: hostImage, modulesRoot: '/', busybox, prepare, source: `this host's ${hostImage}` };
+  }
+
+  const imagePkg = `linux-image-${release}:${arch.debian.arch}`;
+  const image = await apt.memo(`show ${imagePkg}`, () => apt!.show(ctx.runner, imagePkg));
+  if (!image) {
+    throw missing(`No kernel image for ${release}: Debian's archive has no ${imagePkg}.`, [
+      'Pass the kernel the module was built for with --kernel-image FILE (a vmlinuz).',
+    ]);
+  }
+  const kernelDir = join(debDir, `linux-image-${release}`);
+  const result = { kernelImage: join(kernelDir, 'boot', `vmlinuz-${release}`), modulesRoot: kernelDir, busybox, prepare, source: `Debian ${imagePkg} ${image.version}` };
+  if (existsSync(join(kernelDir, 'armkit-image.json'))) return result;
+  const partial = `${kernelDir}.partial`;
+  const dl = downloadSteps(apt, imagePkg, image.version, join(partial, 'debs'), 'apt-download-image.log');
+  const tarFile = join(partial, 'image.tar');
+  prepare.push(
+    { kind: 'remove', title: `Clear partial download of ${imagePkg}`, path: partial },
+    ...dl.steps,
+    { kind: 'exec', title: `Unpack ${imagePkg}`, argv: ['dpkg-deb', '--fsys-tarfile', dl.deb], stdoutFile: tarFile, log: 'dpkg-deb.log' },
+    {
+      kind: 'extract-tar',
+      title: `Keep the kernel image and its crypto modules`,
+      archive: tarFile,
+      dest: partial,
+      include: [`boot/vmlinuz-${release}`, ...cryptoModulePaths(release, arch)],
+    },
+    { kind: 'remove', title: 'Drop the package files', path: join(partial, 'debs') },
+    { kind: 'remove', title: 'Drop the unpacked archive', path: tarFile },
+    { kind: 'write', title: `Record ${imagePkg} in the cache`, path: join(partial, 'armkit-image.json'), content: `${JSON.stringify({ release, package: imagePkg, version: image.version }, null, 2)}\n` },
+    { kind: 'remove', title: `Clear stale ${release} image`, path: kernelDir },
+    { kind: 'rename', title: `Keep ${imagePkg} in the cache`, from: partial, to: kernelDir },
+  );
+  return result;
+}
+
+export function listDir(path: string): string[] {
+  return existsSync(path) ? readdirSync(path) : [];
+}

@@ -1,0 +1,146 @@
+/**
+ * Plan for `armkit test`: assemble an initramfs (static busybox, the kernel's crypto modules, the packages under
+ * test installed with rpm, a known-answer program and upstream's tests when they can be built), boot the target's
+ * kernel in QEMU, and read the verdict from the serial log. Pure: inputs are gathered by commands/test.ts.
+ */
+import { join } from 'node:path';
+import type { Arch } from '../arch.js';
+import type { GuestAssets } from '../guest/assets.js';
+import { cryptoModulePaths } from '../guest/assets.js';
+import { renderTemplate } from '../templates.js';
+import type { Plan, Step } from './step.js';
+
+export type Optional<T> = { run: T } | { skip: string };
+
+export interface GuestTestInput {
+  arch: Arch;
+  release: string;
+  module: string;
+  /** RPM files installed into the guest root, as on the board. */
+  packages: string[];
+  assets: GuestAssets;
+  /** usr/include holding the real crypto/cryptodev.h, for the known-answer program. */
+  kat: Optional<{ includeDir: string }>;
+  /** A source tree whose tests/ build upstream's test programs, and which of them to run. */
+  upstream: Optional<{ srcDir: string; programs: string[] }>;
+  /** CROSS_COMPILE prefix for the guest's programs ('' on a native host). */
+  toolPrefix: string;
+  work: string;
+  /** The packages' logs/ directory, which receives the serial log and the report. */
+  publishTo?: string;
+  timeoutSeconds: number;
+}
+
+export const GUEST_CHECKS = ['kernel-release', 'modules-load', 'dev-crypto'] as const;
+export const KAT_CHECKS = ['kat-aes-128-cbc', 'kat-sha256'] as const;
+
+export function qemuArgv(arch: Arch, kernelImage: string, initrd: string): string[] {
+  const q = arch.qemu!;
+  return [
+    q.binary,
+    '-M', q.machine,
+    '-cpu', q.cpu,
+    ...(arch.rpm === 'x86_64' ? ['-accel', 'tcg'] : []),
+    '-m', '512',
+    '-nographic',
+    '-no-reboot',
+    '-kernel', kernelImage,
+    '-initrd', initrd,
+    // panic=-1: a crashed /init ends QEMU at once instead of hanging until the timeout.
+    '-append', `console=${q.console} panic=-1 rdinit=/init loglevel=4`,
+  ];
+}
+
+export function planGuestTest(input: GuestTestInput): Plan {
+  const { arch, release, work } = input;
+  const guest = join(work, 'guest');
+  const root = join(guest, 'root');
+  const logsDir = join(guest, 'logs');
+  const initrd = join(guest, 'initramfs.cpio.gz');
+  const serial = join(logsDir, 'serial.log');
+  const cc = `${input.toolPrefix}gcc`;
+  const expected: string[] = [...GUEST_CHECKS];
+  const skipped: Array<{ name: string; reason: string }> = [];
+
+  const steps: Step[] = [
+    { kind: 'remove', title: 'Clear the guest work directory', path: guest },
+    { kind: 'mkdir', title: 'Create the log directory', path: logsDir },
+    ...input.assets.prepare,
+    { kind: 'copy', title: 'Add static busybox', from: input.assets.busybox, to: join(root, 'bin', 'busybox') },
+  ];
+  if (input.assets.modulesRoot) {
+    for (const path of cryptoModulePaths(release, arch)) {
+      steps.push({ kind: 'copy', title: `Add ${path.replace(`lib/modules/${release}/`, '')}`, from: join(input.assets.modulesRoot, path), to: join(root, path), optional: true });
+    }
+  }
+  const rpmRoot = ['rpm', '--root', root, '--dbpath', '/var/lib/rpm'];
+  steps.push(
+    { kind: 'mkdir', title: 'Create the module directory', path: join(root, 'lib', 'modules', release) },
+    { kind: 'exec', title: 'Create the guest rpm database', argv: [...rpmRoot, '--initdb'], log: 'rpm.log' },
+    {
+      kind: 'exec',
+      title: `Install ${input.packages.map((p) => p.split('/').pop()).join(', ')} with rpm`,
+      // Scriptlets would run host-side in a foreign root; depmod below does what %post does.
+      argv: [...rpmRoot, '-i', '--nodeps', '--ignorearch', '--noscripts', '--nosignature', ...input.packages],
+      log: 'rpm.log',
+    },
+    { kind: 'remove', title: 'Drop the rpm database from the guest', path: join(root, 'var', 'lib', 'rpm') },
+    { kind: 'exec', title: `depmod ${release} (what the package's %post does)`, argv: ['depmod', '-b', root, release], log: 'depmod.log' },
+  );
+
+  if ('run' in input.kat) {
+    const source = join(guest, 'armkit-kat.c');
+    steps.push(
+      { kind: 'write', title: 'Write the known-answer program', path: source, content: renderTemplate('test/cryptodev-kat.c.ejs', {}) },
+      { kind: 'mkdir', title: 'Create /usr/bin', path: join(root, 'usr', 'bin') },
+      { kind: 'exec', title: `Compile it statically for ${arch.rpm}`, argv: [cc, '-static', '-O2', '-Wall', '-I', input.kat.run.includeDir, '-o', join(root, 'usr', 'bin', 'armkit-kat'), source], log: 'kat-build.log' },
+    );
+    expected.push(...KAT_CHECKS);
+  } else {
+    for (const name of KAT_CHECKS) skipped.push({ name, reason: input.kat.skip });
+  }
+
+  const upstreamPrograms = 'run' in input.upstream ? input.upstream.run.programs : [];
+  if ('run' in input.upstream) {
+    const tree = join(guest, 'upstream');
+    const dest = join(root, 'usr', 'libexec', 'armkit-upstream-tests');
+    steps.push(
+      { kind: 'copy', title: 'Copy the source tree', from: input.upstream.run.srcDir, to: tree },
+      { kind: 'exec', title: `Build upstream tests for ${arch.rpm}`, argv: ['make', '-C', join(tree, 'tests'), `CC=${cc}`, 'LDFLAGS=-static', ...upstreamPrograms], log: 'upstream-tests.log' },
+      ...upstreamPrograms.map((p): Step => ({ kind: 'copy', title: `Add upstream test ${p}`, from: join(tree, 'tests', p), to: join(dest, p) })),
+    );
+    expected.push(...upstreamPrograms.map((p) => `upstream-${p}`));
+  } else {
+    skipped.push({ name: 'upstream-tests', reason: input.upstream.skip });
+  }
+  expected.push('unload');
+
+  steps.push(
+    {
+      kind: 'write',
+      title: 'Write the guest /init',
+      path: join(root, 'init'),
+      mode: 0o755,
+      content: renderTemplate('test/init.sh.ejs', { module: input.module, release, kat: 'run' in input.kat, upstreamTests: upstreamPrograms }),
+    },
+    { kind: 'pack-initramfs', title: 'Pack the initramfs', root, archive: initrd },
+    {
+      kind: 'exec',
+      title: `Boot Linux ${release} in ${arch.qemu!.binary} (${arch.qemu!.machine}, ${arch.qemu!.cpu})`,
+      argv: qemuArgv(arch, input.assets.kernelImage, initrd),
+      stdoutFile: serial,
+      log: 'qemu.log',
+      timeoutSeconds: input.timeoutSeconds,
+      ignoreFailure: true,
+    },
+    { kind: 'guest-report', title: 'Read the checks from the serial console', serialLog: serial, expected, skipped, ...(input.publishTo ? { publishTo: input.publishTo } : {}) },
+  );
+
+  return {
+    summary: `test ${input.module} for Linux ${release} on ${arch.rpm} in ${arch.qemu!.binary}`,
+    logsDir,
+    warnings: [],
+    requires: ['rpm', 'depmod', arch.qemu!.binary, ...('run' in input.kat || 'run' in input.upstream ? [cc, 'make'] : [])],
+    steps,
+  };
+}

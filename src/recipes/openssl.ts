@@ -1,0 +1,92 @@
+/**
+ * What recipes/openssl.yaml may say: which OpenSSL series get which engine and Configure flags, which are refused and
+ * why, and the packaging names the patched spec refers to. Behaviour lives in src/spec/; the recipe is data.
+ */
+import { readFileSync } from 'node:fs';
+import semver from 'semver';
+import { z } from 'zod';
+import { findRecipeFile, parseRecipe, type LoadedRecipe } from './load.js';
+
+const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=1.1.1 <4.0.0"');
+const packageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be an RPM package name');
+const regex = z.string().refine((r) => {
+  try {
+    new RegExp(r);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a regular expression');
+const configureOption = z.string().regex(/^[A-Za-z0-9_=.,+/-]+$/, 'must be one Configure argument without spaces or quotes');
+
+const option = z.strictObject({ option: configureOption, why: z.string().min(1) });
+
+const engineSeries = z.strictObject({
+  versions: range,
+  /** Engine id, as `openssl engine` names it. */
+  engine: z.enum(['cryptodev', 'devcrypto']),
+  flags: z.array(configureOption).min(1),
+  /** Why these flags, for the report. */
+  why: z.string().min(1),
+  /** builtin: compiled into libcrypto (no dynamic_path); dynamic: a module in the engines directory. */
+  module: z.enum(['builtin', 'dynamic']),
+  /** The engine's module file in the engines directory (dynamic only). */
+  moduleFile: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  /** Template under templates/ for the engine configuration. */
+  template: z.string().regex(/^[A-Za-z0-9_./-]+\.ejs$/),
+  /** Configure options that keep the engine from being built; removed from %build. */
+  disabling: z.array(option).default([]),
+});
+
+const refusedSeries = z.strictObject({
+  versions: range,
+  /** Why armkit cannot do it. */
+  refuse: z.string().min(1),
+  /** What would work instead. */
+  instead: z.string().min(1),
+});
+
+export const opensslRecipeSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    kind: z.literal('spec'),
+    summary: z.string().min(1),
+    /** A spec is an OpenSSL spec when its Name (macros resolved) matches. */
+    packageNames: regex,
+    /** Appended to Release so the rebuild sorts after the distribution's build and before its next update. */
+    releaseSuffix: z.string().regex(/^\.[A-Za-z0-9][A-Za-z0-9._+^]*$/, 'must start with "." and hold RPM release characters'),
+    /** The header package armkit's `build cryptodev` makes (crypto/cryptodev.h). */
+    buildRequires: packageName,
+    /** What the library package weakly depends on: the kmod that provides /dev/crypto. */
+    recommends: packageName,
+    /** First SourceNNN number tried for the engine configuration. */
+    sourceNumber: z.number().int().min(1).max(99999),
+    changelog: z.strictObject({ packager: z.string().regex(/^[^<>\n]+ <[^<>\s]+>$/, 'must be "Name <email>"') }),
+    config: z.strictObject({
+      /** Drop-in directories beside openssl.cnf that the distribution's openssl.cnf includes (Fedora: openssl.d). */
+      dropInDirs: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/)).default([]),
+      /** The section openssl_conf names in the distribution's openssl.cnf, which a drop-in reopens to add engines. */
+      initSection: z.string().regex(/^[A-Za-z0-9_]+$/),
+      /** Where openssl.cnf lives when the spec does not say. */
+      defaultDir: z.string().min(1),
+      /** The engines directory when the spec's %files does not name one. */
+      defaultEnginesDir: z.string().min(1),
+    }),
+    series: z.array(z.union([engineSeries, refusedSeries])).min(1),
+  })
+  .superRefine((recipe, ctx) => {
+    recipe.series.forEach((s, i) => {
+      if ('engine' in s && s.module === 'dynamic' && !s.moduleFile) {
+        ctx.addIssue({ code: 'custom', path: ['series', i, 'moduleFile'], message: 'a dynamic engine needs moduleFile' });
+      }
+    });
+  });
+
+export type OpensslRecipe = z.infer<typeof opensslRecipeSchema>;
+export type EngineSeries = z.infer<typeof engineSeries>;
+export type RefusedSeries = z.infer<typeof refusedSeries>;
+
+export function loadOpensslRecipe(name = 'openssl', userDirs: string[] = []): LoadedRecipe<OpensslRecipe> {
+  const file = findRecipeFile(name, userDirs);
+  return { recipe: parseRecipe(opensslRecipeSchema, readFileSync(file, 'utf8'), file), file };
+}
