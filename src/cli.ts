@@ -50,6 +50,9 @@ export function buildProgram(): Command {
       .argument('<recipe>', 'recipe name, e.g. cryptodev'),
   )
     .option('--out <dir>', 'output root', 'out')
+    .option('--test', 'then prove the packages in a QEMU guest of the target kernel (armkit test)')
+    .option('--timeout <seconds>', 'with --test: stop the guest after this long', '120')
+    .option('--kernel-image <file>', 'with --test: kernel to boot (default: the one the packages were built for)')
     .action(async (recipe: string, options) => {
       jsonMode = Boolean(options.json);
       const { buildCommand } = await import('./commands/build.js');

@@ -24,6 +24,9 @@ const PROGRAMS: Record<string, Packages> = {
   'apt-get': { debian: ['apt'], fedora: [] },
   'apt-cache': { debian: ['apt'], fedora: [] },
   'dpkg-deb': { debian: ['dpkg'], fedora: ['dpkg'] },
+  'qemu-system-aarch64': { debian: ['qemu-system-arm'], fedora: ['qemu-system-aarch64'] },
+  'qemu-system-arm': { debian: ['qemu-system-arm'], fedora: ['qemu-system-arm'] },
+  'qemu-system-x86_64': { debian: ['qemu-system-x86'], fedora: ['qemu-system-x86'] },
 };
 
 /** Packages providing a program, including a cross toolchain's `<prefix>gcc`, `<prefix>strip`, ... */

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools armkit's test suite runs for real: rpmbuild, the ARM cross compilers, Debian's amd64
-# kernel headers, kmod, file, cpio. Run as root on Debian/Ubuntu (apt-get) or Fedora (dnf).
+# kernel headers, kmod, file, cpio, the static cross C libraries and QEMU for the guest tests. Run as root on Debian/Ubuntu (apt-get) or Fedora (dnf).
 set -euo pipefail
 
 debian_packages=(
@@ -9,11 +9,14 @@ debian_packages=(
   gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf
   gcc-arm-linux-gnueabi binutils-arm-linux-gnueabi
   linux-headers-amd64
+  libc6-dev-arm64-cross libc6-dev-armhf-cross libc6-dev-armel-cross
+  qemu-system-arm qemu-system-x86
 )
 fedora_packages=(
   rpm-build rpm cpio make gcc file kmod tar gzip ca-certificates
   gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu gcc-arm-linux-gnu binutils-arm-linux-gnu
   kernel-devel
+  qemu-system-aarch64 qemu-system-arm qemu-system-x86
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -9,6 +9,10 @@ export interface BuildOptions extends KmodOptions {
   dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
+  /** Run `armkit test` on the packages right after the build. */
+  test?: boolean;
+  timeout?: string;
+  kernelImage?: string;
 }
 
 export async function buildCommand(recipeName: string, options: BuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
@@ -20,6 +24,13 @@ export async function buildCommand(recipeName: string, options: BuildOptions, en
   const { manifest } = await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
   const publish = plan.steps.find((s) => s.kind === 'publish');
   const dest = publish && publish.kind === 'publish' ? publish.dest : undefined;
+  if (options.test) {
+    info(`armkit: built ${plan.summary}; testing it in a guest`);
+    const { testCommand } = await import('./test.js');
+    const results = await testCommand(recipeName, { ...options, arch: input.arch.rpm, from: dest, json: false, dryRun: false }, env, signal);
+    if (options.json) printJson({ ok: true, summary: plan.summary, out: dest, manifest, test: results });
+    return;
+  }
   if (options.json) {
     printJson({ ok: true, summary: plan.summary, out: dest, manifest });
     return;

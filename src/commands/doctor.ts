@@ -23,6 +23,8 @@ export interface Check {
   name: string;
   purpose: string;
   ok: boolean;
+  /** Needed only by `armkit test`: reported, not counted as missing for a build. */
+  optional?: boolean;
   found?: string;
   packages: Packages;
   install: string[];
@@ -42,6 +44,18 @@ export function collectChecks(host: Host, options: Pick<DoctorOptions, 'arch' | 
     const found = host.which(name);
     return { name, purpose, ok: Boolean(found), ...(found ? { found } : {}), packages, install: installCommands(packages) };
   });
+  if (arch.qemu) {
+    const packages = packagesFor(arch.qemu.binary, ARCHES) ?? { debian: [], fedora: [] };
+    const found = host.which(arch.qemu.binary);
+    checks.push({ name: arch.qemu.binary, purpose: 'armkit test (QEMU guest)', ok: Boolean(found), optional: true, ...(found ? { found } : {}), packages, install: installCommands(packages) });
+  }
+  if (mode === 'cross' && arch.cross[0]) {
+    // A static C library for the target, for the known-answer program armkit test compiles.
+    const libc: Packages = { debian: [`libc6-dev-${arch.debian.arch}-cross`], fedora: [] };
+    const libcA = `/usr/${arch.cross[0].prefix.replace(/-$/, '')}/lib/libc.a`;
+    const found = existsSync(libcA);
+    checks.push({ name: `static libc for ${arch.rpm}`, purpose: 'armkit test (known-answer program)', ok: found, optional: true, ...(found ? { found: libcA } : {}), packages: libc, install: installCommands(libc) });
+  }
   if (mode === 'native') {
     const release = host.kernelRelease;
     const dir = installedHeaderDirs(release).find((d) => existsSync(join(d, 'Makefile')));
@@ -56,7 +70,8 @@ function report(label: string, checks: Check[]): void {
   const width = Math.max(...checks.map((c) => c.name.length));
   for (const c of checks) {
     const detail = c.ok ? c.found : c.install.join(' | ') || 'no known package';
-    info(`  ${c.ok ? 'ok     ' : 'MISSING'}  ${c.name.padEnd(width)}  ${detail}  (${c.purpose})`);
+    const status = c.ok ? 'ok     ' : c.optional ? 'absent ' : 'MISSING';
+    info(`  ${status}  ${c.name.padEnd(width)}  ${detail}  (${c.purpose}${c.optional && !c.ok ? ', optional' : ''})`);
   }
 }
 
@@ -66,6 +81,7 @@ export async function doctorCommand(options: DoctorOptions, env: Env): Promise<v
     const family = env.host.family;
     if (family === 'unknown') throw missing('armkit doctor --fix knows apt-get and dnf; install the missing packages by hand.');
     const packages = [...new Set(checks.filter((c) => !c.ok).flatMap((c) => c.packages[family]))];
+    // --fix installs the optional test tools too: the fixed host can build and test.
     if (packages.length > 0) {
       report(label, checks);
       info(`armkit doctor: installing ${packages.join(' ')}`);
@@ -78,7 +94,7 @@ export async function doctorCommand(options: DoctorOptions, env: Env): Promise<v
       ({ label, checks } = collectChecks(env.host, options));
     }
   }
-  const absent = checks.filter((c) => !c.ok);
+  const absent = checks.filter((c) => !c.ok && !c.optional);
   if (options.json) printJson({ ok: absent.length === 0, host: label, checks });
   else report(label, checks);
   if (absent.length > 0) {

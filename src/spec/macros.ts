@@ -87,7 +87,7 @@ function expandBraced(whole: string, body: string, table: MacroTable, depth: num
   const defined = table.has(name!);
   if (!conditional) return defined ? expand(table.get(name!)!, table, depth + 1) : whole;
   // Whether an unknown macro is defined is the distribution's business: keep the expression for rpm.
-  if (!defined) return negated ? (arg !== undefined ? whole : whole) : whole;
+  if (!defined) return whole;
   if (negated) return '';
   return expand(arg !== undefined ? arg : table.get(name!)!, table, depth + 1);
 }
