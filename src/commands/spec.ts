@@ -1,15 +1,120 @@
-/** armkit spec openssl: placeholder until the spec patcher lands; refuses clearly instead of pretending. */
-import { ArmkitError } from '../errors.js';
+/**
+ * armkit spec openssl: patches a distribution's openssl.spec (given as --spec, or inside a source RPM as --srpm) for
+ * the /dev/crypto engine, checks that rpm still parses it, and writes out/<recipe>/<version>/ with the patched
+ * spec, a unified diff and the engine configuration, atomically. The report says what changed and why: on stderr
+ * for people, or as one JSON document on stdout with --json.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { usageError } from '../errors.js';
+import { loadOpensslRecipe } from '../recipes/openssl.js';
+import { unifiedDiff } from '../spec/diff.js';
+import { patchOpensslSpec, type PatchResult } from '../spec/openssl.js';
+import { normalizeReleaseSuffix } from '../spec/release.js';
+import { extractSpecFromSrpm } from '../spec/srpm.js';
+import { checkSpecParses } from '../spec/verify.js';
+import { publishTextFiles } from '../spec/write.js';
 import type { Env } from './kmod-input.js';
+import { info, printJson } from './output.js';
 
 export interface SpecOptions {
   spec?: string;
   srpm?: string;
   releaseSuffix?: string;
+  /** Directories of recipes that override armkit's own. */
+  recipes?: string[];
   out?: string;
   json?: boolean;
 }
 
-export async function specCommand(recipe: string, _options: SpecOptions, _env: Env): Promise<void> {
-  throw new ArmkitError('usage', `armkit spec ${recipe} is not available yet.`);
+/** The spec file names in out/: fixed, so a build step finds them whatever the package is called. */
+const SPEC_FILE = 'openssl.spec';
+const DIFF_FILE = `${SPEC_FILE}.diff`;
+
+function inputFile(flag: string, path: string): string {
+  const file = resolve(path);
+  if (!existsSync(file) || !statSync(file).isFile()) throw usageError(`${flag} ${path}: no such file.`);
+  return file;
+}
+
+async function readInput(options: SpecOptions, env: Env): Promise<{ text: string; label: string; kind: 'spec' | 'srpm'; file: string }> {
+  if (Boolean(options.spec) === Boolean(options.srpm)) {
+    throw usageError('Pass the spec to patch with --spec FILE, or a source RPM with --srpm FILE (one of the two).');
+  }
+  if (options.spec) {
+    const file = inputFile('--spec', options.spec);
+    return { text: readFileSync(file, 'utf8'), label: options.spec, kind: 'spec', file };
+  }
+  const file = inputFile('--srpm', options.srpm!);
+  const spec = await extractSpecFromSrpm(file, env.runner);
+  return { text: spec.text, label: `${spec.name} in ${options.srpm}`, kind: 'srpm', file };
+}
+
+function printReport(result: PatchResult, written: string[], parse: { checked: boolean; supplied: string[] }): void {
+  const evr = (release: string) => `${result.epoch ? `${result.epoch}:` : ''}${result.version}-${release}`;
+  info(
+    `armkit: ${result.name} ${evr(result.release.before)} → ${evr(result.release.after)}: ${result.engine} engine for OpenSSL ${result.series}` +
+      ` (${result.module === 'dynamic' ? 'a module in the engines directory' : 'built into libcrypto'})`,
+  );
+  if (result.changes.length > 0) info('  changes:');
+  for (const c of result.changes) {
+    const where = c.lines.length > 0 ? `line ${c.lines[0]}${c.lines.length > 1 ? `-${c.lines[c.lines.length - 1]}` : ''}` : `input line ${c.removed.join(', ')}`;
+    info(`    ${where.padEnd(14)} ${c.what}`);
+    info(`    ${''.padEnd(14)} why: ${c.why}`);
+  }
+  for (const u of result.unchanged) info(`  already so: ${u}`);
+  for (const n of result.notes) info(`  note: ${n}`);
+  for (const inv of result.invocations) info(`  flags: ${result.flags.join(' ')} at line ${inv.flagsLine}, in ${inv.command} (line ${inv.line})`);
+  info(parse.checked ? `  rpmspec -P parses the patched spec${parse.supplied.length > 0 ? ` (armkit supplied %${parse.supplied.join(', %')}, which this rpm lacks)` : ''}` : '  not checked with rpmspec -P (rpmspec not found)');
+  info(`  wrote: ${written.join('\n         ')}`);
+  if (result.config) info(`  ${result.config.path} is ${result.config.source}, installed by %install and listed in %files of ${result.config.package}`);
+  info(`  check on the board, once the rebuilt package and the cryptodev kmod are installed: ${result.check}`);
+}
+
+export async function specCommand(recipeName: string, options: SpecOptions, env: Env): Promise<void> {
+  const { recipe } = loadOpensslRecipe(recipeName, options.recipes ?? []);
+  // A bad --release-suffix is a usage error before any work is done.
+  if (options.releaseSuffix !== undefined) normalizeReleaseSuffix(options.releaseSuffix);
+  const input = await readInput(options, env);
+  const result = patchOpensslSpec(input.text, {
+    recipe,
+    file: input.label,
+    releaseSuffix: options.releaseSuffix,
+    now: env.now,
+    armkitVersion: env.armkitVersion,
+  });
+
+  let parse = { checked: false, supplied: [] as string[] };
+  if (env.host.which('rpmspec')) {
+    parse = { checked: true, supplied: (await checkSpecParses(result.text, SPEC_FILE, env.runner)).supplied };
+  } else {
+    env.warn('rpmspec not found (apt-get install rpm, or dnf install rpm-build): the patched spec was not checked with rpmspec -P.');
+  }
+
+  const files: Record<string, string> = {
+    [SPEC_FILE]: result.text,
+    [DIFF_FILE]: unifiedDiff(SPEC_FILE, input.text, result.text),
+  };
+  if (result.config) files[result.config.file] = result.config.content;
+  const dest = resolve(options.out ?? 'out', recipe.name, result.version);
+  const written = publishTextFiles(dest, files);
+
+  if (options.json) {
+    const { text: _text, config, ...rest } = result;
+    printJson({
+      ok: true,
+      recipe: recipe.name,
+      input: { [input.kind]: input.file },
+      ...rest,
+      config: config && { file: config.file, path: config.path, package: config.package, dropIn: config.dropIn, source: config.source },
+      files: {
+        spec: `${dest}/${SPEC_FILE}`,
+        diff: `${dest}/${DIFF_FILE}`,
+        ...(config ? { config: `${dest}/${config.file}` } : {}),
+      },
+      parse,
+    });
+    return;
+  }
+  printReport(result, written.map((f) => (f.startsWith(`${process.cwd()}/`) ? f.slice(process.cwd().length + 1) : f)), parse);
 }

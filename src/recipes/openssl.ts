@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import semver from 'semver';
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { usageError } from '../errors.js';
 import { findRecipeFile, parseRecipe, type LoadedRecipe } from './load.js';
 
 const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=1.1.1 <4.0.0"');
@@ -88,5 +90,14 @@ export type RefusedSeries = z.infer<typeof refusedSeries>;
 
 export function loadOpensslRecipe(name = 'openssl', userDirs: string[] = []): LoadedRecipe<OpensslRecipe> {
   const file = findRecipeFile(name, userDirs);
-  return { recipe: parseRecipe(opensslRecipeSchema, readFileSync(file, 'utf8'), file), file };
+  const text = readFileSync(file, 'utf8');
+  // A kmod recipe named by mistake deserves a pointer to the right command, not a schema error.
+  let kind: unknown;
+  try {
+    kind = (parseYaml(text) as { kind?: unknown } | null)?.kind;
+  } catch {
+    kind = undefined;
+  }
+  if (kind === 'kmod') throw usageError(`${name} is a kernel-module recipe (${file}): build it with "armkit build ${name}"; armkit spec patches specs (recipe openssl).`);
+  return { recipe: parseRecipe(opensslRecipeSchema, text, file), file };
 }

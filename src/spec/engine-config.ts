@@ -23,6 +23,8 @@ export interface EngineConfigPlan {
   dropIn: boolean;
   /** The package whose %files lists it. */
   package: string;
+  /** The arguments of that %files line ("libs", "-n libopenssl3", ""), to find it again. */
+  filesArgs: string;
   /** The engines directory a dynamic engine is loaded from (macros kept), when the engine is a module. */
   enginesDir?: string;
   content: string;
@@ -106,7 +108,15 @@ export function planEngineConfig(
     path: `${where.dir}/${file}`,
     check: engine.check,
   });
-  return { file, dir: where.dir, dropIn: where.dropIn, package: sectionPackage(where.section.args, names.main), enginesDir, content };
+  return {
+    file,
+    dir: where.dir,
+    dropIn: where.dropIn,
+    package: sectionPackage(where.section.args, names.main),
+    filesArgs: where.section.args,
+    enginesDir,
+    content,
+  };
 }
 
 function sourceNumbers(lines: string[]): Map<number, string> {
@@ -171,7 +181,7 @@ export function shipEngineConfig(editor: SpecEditor, plan: EngineConfigPlan, fir
 
   // %files line, next to openssl.cnf when the section lists it.
   lines = editor.lines();
-  const section = findSections(lines, 'files').find((s) => sectionPackage(s.args, '\u0000') === sectionPackage(plan.package === '' ? '' : plan.package, '\u0000') || matchesPackage(s, plan.package, lines));
+  const section = findSections(lines, 'files').find((s) => s.args === plan.filesArgs);
   if (section) {
     const body = lines.slice(section.start, section.end);
     if (body.some((l) => l.includes(`/${plan.file}`))) {
@@ -188,7 +198,3 @@ export function shipEngineConfig(editor: SpecEditor, plan: EngineConfigPlan, fir
   return number;
 }
 
-function matchesPackage(section: Section, pkg: string, lines: string[]): boolean {
-  void lines;
-  return section.args === pkg;
-}
