@@ -74,7 +74,7 @@ export function katFromHeader(headerPath: string, develFile: string): Optional<{
 
 /** Upstream's `make check` programs, read from tests/Makefile (those that need OpenSSL libraries are left out). */
 export function upstreamChecks(makefile: string): string[] {
-  const text = readFileSync(makefile, 'utf8');
+  const text = `${readFileSync(makefile, 'utf8').replace(/\r\n/g, '\n')}\n`;
   const block = /^check:[^\n]*\n((?:\t[^\n]*\n)+)/m.exec(text)?.[1] ?? '';
   return [...block.matchAll(/^\t\.\/([A-Za-z0-9_-]+)\s*$/gm)].map((m) => m[1]!);
 }

@@ -43,9 +43,9 @@ export function cryptoModulePaths(release: string, arch: Arch): string[] {
   ];
 }
 
-/** Debian's pool file name of a package version (an epoch's colon is escaped). */
+/** The file name `apt-get download` saves a package version as (apt escapes every colon). */
 export function debFileName(pkg: string, version: string, debArch: string): string {
-  return `${pkg}_${version.replace(':', '%3a')}_${debArch}.deb`;
+  return `${pkg}_${version.replaceAll(':', '%3a')}_${debArch}.deb`;
 }
 
 async function debianPackage(apt: PrivateApt, ctx: Ctx, pkg: string): Promise<{ version: string }> {

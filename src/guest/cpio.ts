@@ -8,8 +8,9 @@ import { gzipSync } from 'node:zlib';
 
 function header(name: string, mode: number, size: number, ino: number, mtime: number, nlink: number): Buffer {
   const hex = (n: number) => n.toString(16).padStart(8, '0');
-  const fields = ['070701', hex(ino), hex(mode), hex(0), hex(0), hex(nlink), hex(mtime), hex(size), hex(0), hex(0), hex(0), hex(0), hex(name.length + 1), hex(0)];
-  return Buffer.from(`${fields.join('')}${name}\0`, 'latin1');
+  const nameBytes = Buffer.from(`${name}\0`, 'utf8');
+  const fields = ['070701', hex(ino), hex(mode), hex(0), hex(0), hex(nlink), hex(mtime), hex(size), hex(0), hex(0), hex(0), hex(0), hex(nameBytes.length), hex(0)];
+  return Buffer.concat([Buffer.from(fields.join(''), 'latin1'), nameBytes]);
 }
 
 const pad4 = (n: number) => Buffer.alloc((4 - (n % 4)) % 4);

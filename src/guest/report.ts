@@ -14,7 +14,8 @@ export function parseSerialLog(text: string, expected: string[], skipped: Array<
   const reported = new Map<string, CheckResult>();
   for (const raw of text.split('\n')) {
     const m = /ARMKIT:CHECK (\S+) (pass|fail)(?: (.*))?$/.exec(raw.replace(/\r$/, ''));
-    if (m && !reported.has(m[1]!)) reported.set(m[1]!, { name: m[1]!, status: m[2] as CheckStatus, ...(m[3] ? { detail: m[3].trim() } : {}) });
+    const detail = m?.[3]?.trim();
+    if (m && !reported.has(m[1]!)) reported.set(m[1]!, { name: m[1]!, status: m[2] as CheckStatus, ...(detail ? { detail } : {}) });
   }
   const tail = text.replace(/\r/g, '').trimEnd().split('\n').slice(-5).join(' | ');
   const results: CheckResult[] = expected.map(
