@@ -32,6 +32,8 @@ export interface Arch {
   openssl: string;
   /** QEMU system emulation of a board with this CPU, if one can boot Debian's kernel for it. */
   qemu: { binary: string; machine: string; cpu: string; console: string } | null;
+  /** Default mock config / Copr chroot; null where Fedora no longer builds for the architecture. */
+  fedoraChroot: string | null;
 }
 
 export const ARCHES: readonly Arch[] = [
@@ -51,6 +53,7 @@ export const ARCHES: readonly Arch[] = [
     debian: { arch: 'arm64', flavour: 'arm64' },
     openssl: 'linux-aarch64',
     qemu: { binary: 'qemu-system-aarch64', machine: 'virt', cpu: 'cortex-a57', console: 'ttyAMA0' },
+    fedoraChroot: 'fedora-rawhide-aarch64',
   },
   {
     rpm: 'armv7hl',
@@ -70,6 +73,8 @@ export const ARCHES: readonly Arch[] = [
     debian: { arch: 'armhf', flavour: 'armmp' },
     openssl: 'linux-armv4',
     qemu: { binary: 'qemu-system-arm', machine: 'virt', cpu: 'cortex-a15', console: 'ttyAMA0' },
+    // Fedora stopped building for 32-bit ARM with Fedora 37.
+    fedoraChroot: null,
   },
   {
     rpm: 'armv5tel',
@@ -89,6 +94,7 @@ export const ARCHES: readonly Arch[] = [
     openssl: 'linux-armv4',
     // No QEMU board boots Debian's Kirkwood (marvell) kernel.
     qemu: null,
+    fedoraChroot: null,
   },
   {
     rpm: 'x86_64',
@@ -106,6 +112,7 @@ export const ARCHES: readonly Arch[] = [
     debian: { arch: 'amd64', flavour: 'amd64' },
     openssl: 'linux-x86_64',
     qemu: { binary: 'qemu-system-x86_64', machine: 'q35', cpu: 'max', console: 'ttyS0' },
+    fedoraChroot: 'fedora-rawhide-x86_64',
   },
 ];
 

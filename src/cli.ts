@@ -53,6 +53,11 @@ export function buildProgram(): Command {
     .option('--test', 'then prove the packages in a QEMU guest of the target kernel (armkit test)')
     .option('--timeout <seconds>', 'with --test: stop the guest after this long', '120')
     .option('--kernel-image <file>', 'with --test: kernel to boot (default: the one the packages were built for)')
+    .option('--srpm <file>', 'openssl: the distribution\'s source RPM to patch and rebuild')
+    .addOption(new Option('--engine <engine>', 'openssl: where the binary RPMs are built').choices(['local', 'mock', 'copr']).default('local'))
+    .option('--chroot <name>', 'openssl with mock/copr: the mock config or Copr chroot (default: fedora-rawhide-ARCH)')
+    .option('--copr-project <owner/project>', 'openssl with copr: the Copr project to build in')
+    .option('--release-suffix <suffix>', 'openssl: suffix that marks the rebuilt Release (default: .cryptodev1)')
     .action(async (recipe: string, options) => {
       jsonMode = Boolean(options.json);
       const { buildCommand } = await import('./commands/build.js');

@@ -3,6 +3,8 @@ import { resolve } from 'node:path';
 import { planKmodBuild } from '../plan/cryptodev.js';
 import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
+import { recipeKind } from '../recipes/load.js';
+import type { OpensslBuildOptions } from './build-openssl.js';
 
 export interface BuildOptions extends KmodOptions {
   out?: string;
@@ -15,7 +17,11 @@ export interface BuildOptions extends KmodOptions {
   kernelImage?: string;
 }
 
-export async function buildCommand(recipeName: string, options: BuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
+export async function buildCommand(recipeName: string, options: BuildOptions & OpensslBuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
+  if (recipeKind(recipeName, options.recipes ?? []) === 'spec') {
+    const { buildOpensslCommand } = await import('./build-openssl.js');
+    return buildOpensslCommand(options, env, signal);
+  }
   const input = await resolveKmodInput(recipeName, options, env);
   const plan = planKmodBuild({ ...input, outDir: resolve(options.out ?? 'out'), nodeps: env.host.family !== 'fedora' });
   if (options.dryRun) return printPlan(plan, Boolean(options.json));

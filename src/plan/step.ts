@@ -131,6 +131,19 @@ export interface GuestReportStep extends StepBase {
   publishTo?: string;
 }
 
+/**
+ * Submits a source RPM to Copr and fetches the results: `copr-cli build --nowait` prints the build id, which the
+ * watch and download commands then name.
+ */
+export interface CoprBuildStep extends StepBase {
+  kind: 'copr-build';
+  project: string;
+  chroot: string;
+  srpm: string;
+  dest: string;
+  log: string;
+}
+
 /** Checks that a kernel header tree is for the target architecture and release. */
 export interface CheckHeadersStep extends StepBase {
   kind: 'check-headers';
@@ -179,6 +192,7 @@ export type Step =
   | ExtractTarStep
   | PackInitramfsStep
   | GuestReportStep
+  | CoprBuildStep
   | CheckHeadersStep
   | CheckModuleStep
   | PublishStep;

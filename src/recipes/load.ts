@@ -43,3 +43,11 @@ export function loadKmodRecipe(name: string, userDirs: string[] = []): LoadedRec
   const file = findRecipeFile(name, userDirs);
   return { recipe: parseRecipe(kmodRecipeSchema, readFileSync(file, 'utf8'), file), file };
 }
+
+/** The `kind:` of a recipe (kmod, spec), read before choosing which schema and command apply. */
+export function recipeKind(name: string, userDirs: string[] = []): string {
+  const file = findRecipeFile(name, userDirs);
+  const kind = (parseDocument(readFileSync(file, 'utf8')).toJS() as { kind?: unknown } | null)?.kind;
+  if (typeof kind !== 'string') throw new ArmkitError('recipe', `Recipe ${file} is invalid: kind: required (kmod or spec).`);
+  return kind;
+}

@@ -67,6 +67,12 @@ export function stepToShell(step: Step, logsDir: string): string {
         `grep -a '^ARMKIT:CHECK' ${q(step.serialLog)}  # every one of: ${step.expected.join(' ')} must say pass`,
         ...step.skipped.map((s) => `# could not run: ${s.name}: ${s.reason}`),
       ].join('\n');
+    case 'copr-build':
+      return [
+        `id=$(copr-cli build --nowait -r ${q(step.chroot)} ${q(step.project)} ${globPath(step.srpm)} | sed -n 's/^Created builds*: *//p')`,
+        `copr-cli watch-build "$id" >> ${q(join(logsDir, step.log))} 2>&1`,
+        `copr-cli download-build -r ${q(step.chroot)} --dest ${q(step.dest)} "$id" >> ${q(join(logsDir, step.log))} 2>&1`,
+      ].join('\n');
     case 'check-headers':
       return `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  # armkit also checks ${step.arch.kconfig.join(', ')} in .config`;
     case 'check-module': {

@@ -11,7 +11,7 @@ import { packInitramfs } from '../guest/cpio.js';
 import { formatResults, parseSerialLog, summarize, type CheckResult } from '../guest/report.js';
 import { assertTreeArch, inspectHeaderTree } from '../kernel/tree.js';
 import type { Plan, Step } from '../plan/step.js';
-import type { Runner } from './runner.js';
+import { tail, type Runner } from './runner.js';
 
 export interface StepContext {
   plan: Plan;
@@ -141,6 +141,19 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
           payload: { summary: summarize(results), results },
         });
       }
+      return;
+    }
+    case 'copr-build': {
+      const submit = await ctx.runner.capture(['copr-cli', 'build', '--nowait', '-r', step.chroot, step.project, step.srpm]);
+      const id = /Created builds?:\s*(\d+)/.exec(submit.stdout)?.[1];
+      if (submit.exitCode !== 0 || !id) {
+        throw new ArmkitError('step-failed', `copr-cli build did not start a build in ${step.project} (${step.chroot}).`, {
+          details: tail(`${submit.stdout}\n${submit.stderr}`),
+        });
+      }
+      ctx.note(`Copr build ${id}`);
+      await ctx.runner.run(['copr-cli', 'watch-build', id], { logFile: log(step.log), echo: ctx.verbose });
+      await ctx.runner.run(['copr-cli', 'download-build', '-r', step.chroot, '--dest', step.dest, id], { logFile: log(step.log), echo: ctx.verbose });
       return;
     }
     case 'check-headers': {

@@ -43,7 +43,9 @@ export function formatChangelogDate(date: Date, day: ChangelogStyle['day']): str
 
 export type ChangelogOutcome =
   | { kind: 'added'; header: string }
-  | { kind: 'none'; reason: 'missing' | 'generated' | 'empty' | 'unreadable' };
+  | { kind: 'none'; reason: 'missing' | 'generated' | 'empty' | 'unreadable' }
+  /** Nothing else changed, so there is no rebuild to record. */
+  | { kind: 'none'; reason: 'unchanged' };
 
 export interface ChangelogEntry {
   packager: string;

@@ -158,25 +158,28 @@ export function shipEngineConfig(editor: SpecEditor, plan: EngineConfigPlan, fir
   lines = editor.lines();
   const install = findSections(lines, 'install')[0];
   const target = `${plan.dir}/${plan.file}`;
-  if (install) {
-    const body = lines.slice(install.start, install.end);
-    if (body.some((l) => l.includes(`/${plan.file}`))) {
-      editor.unchanged.push(`%install already installs ${plan.file}`);
-    } else {
-      const root = body.join('\n').split('%{buildroot}').length > body.join('\n').split('$RPM_BUILD_ROOT').length ? '%{buildroot}' : '$RPM_BUILD_ROOT';
-      let at = install.end - 1;
-      while (at > install.header && lines[at]!.trim() === '') at -= 1;
-      const added = [
-        `# ${plan.file}: loads the ${plan.file.replace(/\.cnf$/, '')} engine (added by armkit)`,
-        `install -D -m 0644 %{SOURCE${number}} ${root}${target}`,
-      ];
-      if (plan.enginesDir) added.push(`sed -i -e 's|${ENGINES_DIR_PLACEHOLDER}|${plan.enginesDir}|' ${root}${target}`);
-      const touched = editor.insertAfter(at, added);
-      editor.record(
-        { kind: 'install', what: `%install installs ${target}${plan.enginesDir ? ` (dynamic_path into ${plan.enginesDir})` : ''}`, why },
-        touched,
-      );
-    }
+  if (!install) {
+    // Listing a file nothing installs would fail the build: ship it in the source RPM only, and say so.
+    editor.notes.push(`the spec has no %install section: ${plan.file} is in the source RPM (Source${number}) but not installed; copy it to ${target} by hand`);
+    return number;
+  }
+  const body = lines.slice(install.start, install.end);
+  if (body.some((l) => l.includes(`/${plan.file}`))) {
+    editor.unchanged.push(`%install already installs ${plan.file}`);
+  } else {
+    const root = body.join('\n').split('%{buildroot}').length > body.join('\n').split('$RPM_BUILD_ROOT').length ? '%{buildroot}' : '$RPM_BUILD_ROOT';
+    let at = install.end - 1;
+    while (at > install.header && lines[at]!.trim() === '') at -= 1;
+    const added = [
+      `# ${plan.file}: loads the ${plan.file.replace(/\.cnf$/, '')} engine (added by armkit)`,
+      `install -D -m 0644 %{SOURCE${number}} ${root}${target}`,
+    ];
+    if (plan.enginesDir) added.push(`sed -i -e 's|${ENGINES_DIR_PLACEHOLDER}|${plan.enginesDir}|' ${root}${target}`);
+    const touched = editor.insertAfter(at, added);
+    editor.record(
+      { kind: 'install', what: `%install installs ${target}${plan.enginesDir ? ` (dynamic_path into ${plan.enginesDir})` : ''}`, why },
+      touched,
+    );
   }
 
   // %files line, next to openssl.cnf when the section lists it.

@@ -40,9 +40,13 @@ export function compareOpensslVersions(a: OpensslVersion, b: OpensslVersion): nu
   return semver.compare(a.numeric, b.numeric) || compareLetters(a.letters, b.letters);
 }
 
-/** Whether the version's numeric part is in a semver range (letters never move a release out of its series). */
+/**
+ * Whether the version's series is in a semver range: letters never move a release out of its series, and neither
+ * does a pre-release (4.0.0~alpha1 already lacks ENGINE, as 4.0.0 does).
+ */
 export function inRange(version: OpensslVersion, range: string): boolean {
-  return semver.satisfies(version.numeric, range, { includePrerelease: true });
+  const v = semver.parse(version.numeric)!;
+  return semver.satisfies(`${v.major}.${v.minor}.${v.patch}`, range);
 }
 
 /** "3.x", "1.1.x", "1.0.x": the series a version belongs to, for messages. */
