@@ -34,6 +34,8 @@ export interface Arch {
   qemu: { binary: string; machine: string; cpu: string; console: string } | null;
   /** Default mock config / Copr chroot; null where Fedora no longer builds for the architecture. */
   fedoraChroot: string | null;
+  /** glibc for the target: its Debian multiarch triplet (cross libraries live in /usr/<triplet>/lib) and loader. */
+  libc: { triplet: string; loader: string };
 }
 
 export const ARCHES: readonly Arch[] = [
@@ -54,6 +56,7 @@ export const ARCHES: readonly Arch[] = [
     openssl: 'linux-aarch64',
     qemu: { binary: 'qemu-system-aarch64', machine: 'virt', cpu: 'cortex-a57', console: 'ttyAMA0' },
     fedoraChroot: 'fedora-rawhide-aarch64',
+    libc: { triplet: 'aarch64-linux-gnu', loader: '/lib/ld-linux-aarch64.so.1' },
   },
   {
     rpm: 'armv7hl',
@@ -75,6 +78,7 @@ export const ARCHES: readonly Arch[] = [
     qemu: { binary: 'qemu-system-arm', machine: 'virt', cpu: 'cortex-a15', console: 'ttyAMA0' },
     // Fedora stopped building for 32-bit ARM with Fedora 37.
     fedoraChroot: null,
+    libc: { triplet: 'arm-linux-gnueabihf', loader: '/lib/ld-linux-armhf.so.3' },
   },
   {
     rpm: 'armv5tel',
@@ -95,6 +99,7 @@ export const ARCHES: readonly Arch[] = [
     // No QEMU board boots Debian's Kirkwood (marvell) kernel.
     qemu: null,
     fedoraChroot: null,
+    libc: { triplet: 'arm-linux-gnueabi', loader: '/lib/ld-linux.so.3' },
   },
   {
     rpm: 'x86_64',
@@ -113,6 +118,7 @@ export const ARCHES: readonly Arch[] = [
     openssl: 'linux-x86_64',
     qemu: { binary: 'qemu-system-x86_64', machine: 'q35', cpu: 'max', console: 'ttyS0' },
     fedoraChroot: 'fedora-rawhide-x86_64',
+    libc: { triplet: 'x86_64-linux-gnu', loader: '/lib64/ld-linux-x86-64.so.2' },
   },
 ];
 

@@ -57,6 +57,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--engine <engine>', 'openssl: where the binary RPMs are built').choices(['local', 'mock', 'copr']).default('local'))
     .option('--chroot <name>', 'openssl with mock/copr: the mock config or Copr chroot (default: fedora-rawhide-ARCH)')
     .option('--copr-project <owner/project>', 'openssl with copr: the Copr project to build in')
+    .option('--cryptodev-from <dir>', 'openssl, local engine: armkit cryptodev build whose devel RPM has crypto/cryptodev.h (default: the newest in out/)')
     .option('--release-suffix <suffix>', 'openssl: suffix that marks the rebuilt Release (default: .cryptodev1)')
     .action(async (recipe: string, options) => {
       jsonMode = Boolean(options.json);
@@ -85,7 +86,8 @@ export function buildProgram(): Command {
     .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/)')
     .option('--out <dir>', 'output root to search', 'out')
     .option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz)')
-    .option('--openssl', 'also check the OpenSSL engine with armkit-built openssl RPMs')
+    .option('--openssl', 'also check the OpenSSL engine with the newest armkit-built openssl RPMs (out/openssl/*/ARCH)')
+    .option('--openssl-from <dir>', 'the armkit-built openssl RPMs to check (implies --openssl)')
     .option('--timeout <seconds>', 'stop the guest after this long', '120')
     .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
     .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR or ~/.cache/armkit)')

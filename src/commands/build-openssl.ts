@@ -16,10 +16,14 @@ import { defineArgs, missingParseMacros } from '../spec/rpm-macros.js';
 import { tail } from '../run/runner.js';
 import { ArmkitError } from '../errors.js';
 import { chooseArchAndMode, type Env } from './kmod-input.js';
+import { latestBuild } from '../artifacts/builds.js';
+import type { Arch } from '../arch.js';
 import { info, printJson, printPlan } from './output.js';
 
 export interface OpensslBuildOptions {
   srpm?: string;
+  /** An armkit build of cryptodev whose devel RPM supplies crypto/cryptodev.h to a local build. */
+  cryptodevFrom?: string;
   arch?: string;
   mode?: string;
   engine?: string;
@@ -35,6 +39,32 @@ export interface OpensslBuildOptions {
 }
 
 const ENGINES: BuildEngine[] = ['local', 'mock', 'copr'];
+
+/**
+ * The engine includes <crypto/cryptodev.h>. mock and Copr install cryptodev-linux-devel from the BuildRequires;
+ * a local build takes it from the host, or else from armkit's own cryptodev build for the arch (its devel RPM).
+ */
+async function cryptodevHeader(options: OpensslBuildOptions, arch: Arch, inputs: string, env: Env): Promise<string | undefined> {
+  if (!options.cryptodevFrom && existsSync('/usr/include/crypto/cryptodev.h') && arch === env.host.arch) return undefined;
+  let from = options.cryptodevFrom ? resolve(options.cryptodevFrom) : undefined;
+  if (!from) {
+    try {
+      from = latestBuild(resolve(options.out ?? 'out'), 'cryptodev', arch);
+    } catch {
+      env.warn(`No crypto/cryptodev.h for the engine: build cryptodev first ("armkit build cryptodev --arch ${arch.rpm} ...") or pass --cryptodev-from; the engine will not compile without it.`);
+      return undefined;
+    }
+  }
+  const devel = existsSync(from) ? readdirSync(from).find((f) => /-devel-.*\.rpm$/.test(f)) : undefined;
+  if (!devel) throw usageError(`${from} has no cryptodev devel RPM to take crypto/cryptodev.h from.`);
+  const dir = join(inputs, 'cryptodev-devel');
+  mkdirSync(dir, { recursive: true });
+  await env.runner.run(['rpm2cpio', join(from, devel)], { stdoutFile: join(dir, 'payload.cpio'), logFile: join(inputs, 'unpack.log') });
+  await env.runner.run(['cpio', '-idm', '--quiet'], { cwd: dir, stdinFile: join(dir, 'payload.cpio'), logFile: join(inputs, 'unpack.log') });
+  const include = join(dir, 'usr', 'include');
+  if (!existsSync(join(include, 'crypto', 'cryptodev.h'))) throw usageError(`${devel} holds no crypto/cryptodev.h.`);
+  return include;
+}
 
 export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
   if (!options.srpm) throw usageError('armkit build openssl needs --srpm FILE: the distribution\'s openssl source RPM.');
@@ -76,8 +106,9 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
   const srpmNvr = nvr.stdout.trim().split('\n')[0];
   if (nvr.exitCode !== 0 || !srpmNvr) throw new ArmkitError('verification', `rpmspec cannot read the patched ${specName}.`, { details: tail(nvr.stderr, 10) });
 
+  const includeDir = engine === 'local' && patched.engine ? await cryptodevHeader(options, arch, inputs, env) : undefined;
   const plan = planOpensslBuild({
-    arch, mode, crossPrefix, engine, srpm, sourcesDir, specName, patched, srpmNvr, hostMacros,
+    arch, mode, crossPrefix, engine, srpm, sourcesDir, specName, patched, srpmNvr, hostMacros, includeDir,
     diff: unifiedDiff(specName, original, patched.text),
     nodeps: env.host.family !== 'fedora',
     chroot, coprProject: options.coprProject, hostArch: env.host.arch, work,

@@ -4,14 +4,15 @@
  * upstream's tests, the kernel image and busybox) and runs the plan.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { findArch, type Arch } from '../arch.js';
 import { ArmkitError, missing, usageError } from '../errors.js';
 import { resolveGuestAssets } from '../guest/assets.js';
 import { formatResults, summarize, type CheckResult } from '../guest/report.js';
 import { defaultCacheDir } from '../paths.js';
-import { planGuestTest, type Optional } from '../plan/guest-test.js';
+import { latestBuild } from '../artifacts/builds.js';
+import { planGuestTest, type OpensslUnderTest, type Optional } from '../plan/guest-test.js';
 import { chooseCross } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import type { Runner } from '../run/runner.js';
@@ -21,6 +22,7 @@ import { info, printJson, printPlan } from './output.js';
 export interface TestOptions {
   arch?: string;
   from?: string;
+  opensslFrom?: string;
   out?: string;
   kernelImage?: string;
   openssl?: boolean;
@@ -40,19 +42,7 @@ interface BuildManifest {
   artifacts: Array<{ file: string; name: string; arch: string }>;
 }
 
-/** The newest build of the recipe for the arch under the output root. */
-export function latestBuild(outRoot: string, recipe: string, arch: Arch): string {
-  const base = join(outRoot, recipe);
-  const candidates = (existsSync(base) ? readdirSync(base) : [])
-    .map((version) => join(base, version, arch.rpm))
-    .filter((dir) => existsSync(join(dir, 'manifest.json')))
-    .map((dir) => ({ dir, at: String((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { createdAt?: string }).createdAt ?? '') }))
-    .sort((a, b) => a.at.localeCompare(b.at));
-  if (candidates.length === 0) {
-    throw usageError(`No ${recipe} build for ${arch.rpm} under ${base}: run "armkit build ${recipe} --arch ${arch.rpm} ..." first, or pass --from DIR.`);
-  }
-  return candidates[candidates.length - 1]!.dir;
-}
+export { latestBuild } from '../artifacts/builds.js';
 
 async function unpackRpm(runner: Runner, rpm: string, dir: string, logFile: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
@@ -79,12 +69,54 @@ export function upstreamChecks(makefile: string): string[] {
   return [...block.matchAll(/^\t\.\/([A-Za-z0-9_-]+)\s*$/gm)].map((m) => m[1]!);
 }
 
+/** The glibc files a dynamically linked program for the target needs, from the cross toolchain (or the host). */
+export function targetRuntime(arch: Arch, native: boolean): Array<{ from: string; to: string }> {
+  const dir = native ? `/lib/${arch.libc.triplet}` : `/usr/${arch.libc.triplet}/lib`;
+  const loader = arch.libc.loader.split('/').pop()!;
+  return [
+    { from: join(dir, loader), to: arch.libc.loader },
+    ...['libc.so.6', 'libm.so.6', 'libdl.so.2', 'libpthread.so.0', 'libgcc_s.so.1'].map((lib) => ({ from: join(dir, lib), to: `/lib/${lib}` })),
+  ];
+}
+
+interface OpensslManifest {
+  arch: string;
+  opensslEngine?: { id: string; config: string | null };
+  artifacts: Array<{ file: string; name: string; arch: string }>;
+}
+
+/** The newest armkit-built OpenSSL for the arch: the packages a system installs, its engine and its config file. */
+async function opensslUnderTest(options: TestOptions, arch: Arch, env: Env): Promise<OpensslUnderTest> {
+  const dir = options.opensslFrom ? resolve(options.opensslFrom) : latestBuild(resolve(options.out ?? 'out'), 'openssl', arch);
+  const file = join(dir, 'manifest.json');
+  if (!existsSync(file)) throw usageError(`${dir} holds no manifest.json from "armkit build openssl".`);
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as OpensslManifest;
+  if (manifest.arch !== arch.rpm || !manifest.opensslEngine) throw usageError(`${dir} is not an armkit build of OpenSSL for ${arch.rpm}.`);
+  const packages = manifest.artifacts
+    .filter((a) => a.arch !== 'src' && !/-(devel|static|perl|debuginfo|debugsource|doc)$/.test(a.name))
+    .map((a) => join(dir, a.file));
+  if (packages.length === 0) throw missing(`${dir} has no binary OpenSSL packages.`);
+  let configPath: string | undefined;
+  const configName = manifest.opensslEngine.config?.split('/').pop();
+  if (configName) {
+    const listed = await env.runner.capture(['rpm', '-qpl', '--nosignature', ...packages]);
+    configPath = listed.stdout.split('\n').find((f) => f.endsWith(`/${configName}`));
+  }
+  const runtime = targetRuntime(arch, arch === env.host.arch);
+  const absent = runtime.filter((r) => !existsSync(r.from));
+  if (absent.length > 0) {
+    throw missing(`The target's C library is missing (${absent.map((r) => r.from).join(', ')}): the guest's openssl needs it.`, [
+      `Install it with "apt-get install libc6-${arch.debian.arch}-cross" (it comes with the cross compiler's libc6-dev-${arch.debian.arch}-cross).`,
+    ]);
+  }
+  return { packages, engine: manifest.opensslEngine.id, ...(configPath ? { configPath } : {}), runtime };
+}
+
 export async function testCommand(recipeName: string, options: TestOptions, env: Env, signal?: AbortSignal): Promise<CheckResult[] | undefined> {
   const { recipe } = loadKmodRecipe(recipeName, options.recipes ?? []);
   const arch = options.arch ? findArch(options.arch) : env.host.arch;
   if (!arch) throw usageError(`armkit does not know this host's architecture (${env.host.machine}); pass --arch.`);
   if (!arch.qemu) throw usageError(`No QEMU board armkit knows boots a ${arch.rpm} kernel (${arch.debian.flavour}); test those packages on the board.`);
-  if (options.openssl) throw usageError('--openssl needs OpenSSL RPMs built by "armkit build openssl", which this version cannot build yet.');
   const timeoutSeconds = Number(options.timeout ?? 120);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw usageError(`--timeout ${options.timeout}: expected a number of seconds.`);
 
@@ -127,7 +159,11 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
 
   const assets = await resolveGuestAssets(arch, release, options.kernelImage ? resolve(options.kernelImage) : undefined, { cacheDir, host: env.host, runner: env.runner, warn: env.warn });
   const toolPrefix = arch === env.host.arch ? '' : chooseCross(arch, env.host).prefix;
-  const plan = planGuestTest({ arch, release, module: recipe.module.name, packages: [kmod], assets, kat, upstream, toolPrefix, work, publishTo: join(from, 'logs'), timeoutSeconds });
+  let openssl: Optional<OpensslUnderTest> | undefined;
+  if (options.openssl || options.opensslFrom) {
+    openssl = 'skip' in kat ? { skip: 'the OpenSSL engine needs the real cryptodev-linux module and header' } : { run: await opensslUnderTest(options, arch, env) };
+  }
+  const plan = planGuestTest({ arch, release, module: recipe.module.name, packages: [kmod], assets, kat, upstream, toolPrefix, ...(openssl ? { openssl } : {}), work, publishTo: join(from, 'logs'), timeoutSeconds });
   if (options.dryRun) {
     printPlan(plan, Boolean(options.json));
     return undefined;

@@ -25,13 +25,39 @@ export interface GuestTestInput {
   upstream: Optional<{ srcDir: string; programs: string[] }>;
   /** CROSS_COMPILE prefix for the guest's programs ('' on a native host). */
   toolPrefix: string;
+  /** OpenSSL RPMs built by armkit, checked through the engine (needs the real module, as the KAT does). */
+  openssl?: Optional<OpensslUnderTest>;
   work: string;
   /** The packages' logs/ directory, which receives the serial log and the report. */
   publishTo?: string;
   timeoutSeconds: number;
 }
 
+export interface OpensslUnderTest {
+  packages: string[];
+  /** devcrypto (1.1.1+) or cryptodev (1.0.x). */
+  engine: string;
+  /** Where the package installs the engine configuration armkit shipped in it, if it did. */
+  configPath?: string;
+  /** The target's C runtime (loader, libc...) the dynamically linked openssl needs: host file → guest path. */
+  runtime: Array<{ from: string; to: string }>;
+}
+
 export const GUEST_CHECKS = ['kernel-release', 'modules-load', 'dev-crypto'] as const;
+export const OPENSSL_CHECKS = ['openssl-engine', 'openssl-config', 'openssl-roundtrip'] as const;
+
+/** AES-128-CBC, NIST SP 800-38A F.2.1, first two blocks: the round trip's known answer. */
+export const NIST_CBC = {
+  key: '2b7e151628aed2a6abf7158809cf4f3c',
+  iv: '000102030405060708090a0b0c0d0e0f',
+  plain: '6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51',
+  cipher: '7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2',
+};
+
+/** printf-safe octal escapes of hex bytes: busybox printf knows \NNN everywhere. */
+export function octalEscapes(hex: string): string {
+  return (hex.match(/../g) ?? []).map((b) => `\\${parseInt(b, 16).toString(8).padStart(3, '0')}`).join('');
+}
 export const KAT_CHECKS = ['kat-aes-128-cbc', 'kat-sha256'] as const;
 
 export function qemuArgv(arch: Arch, kernelImage: string, initrd: string): string[] {
@@ -74,14 +100,15 @@ export function planGuestTest(input: GuestTestInput): Plan {
     }
   }
   const rpmRoot = ['rpm', '--root', root, '--dbpath', '/var/lib/rpm'];
+  const packages = [...input.packages, ...(input.openssl && 'run' in input.openssl ? input.openssl.run.packages : [])];
   steps.push(
     { kind: 'mkdir', title: 'Create the module directory', path: join(root, 'lib', 'modules', release) },
     { kind: 'exec', title: 'Create the guest rpm database', argv: [...rpmRoot, '--initdb'], log: 'rpm.log' },
     {
       kind: 'exec',
-      title: `Install ${input.packages.map((p) => p.split('/').pop()).join(', ')} with rpm`,
+      title: `Install ${packages.map((p) => p.split('/').pop()).join(', ')} with rpm`,
       // Scriptlets would run host-side in a foreign root; depmod below does what %post does.
-      argv: [...rpmRoot, '-i', '--nodeps', '--ignorearch', '--noscripts', '--nosignature', ...input.packages],
+      argv: [...rpmRoot, '-i', '--nodeps', '--ignorearch', '--noscripts', '--nosignature', ...packages],
       log: 'rpm.log',
     },
     { kind: 'remove', title: 'Drop the rpm database from the guest', path: join(root, 'var', 'lib', 'rpm') },
@@ -113,6 +140,15 @@ export function planGuestTest(input: GuestTestInput): Plan {
   } else {
     skipped.push({ name: 'upstream-tests', reason: input.upstream.skip });
   }
+  if (input.openssl && 'run' in input.openssl) {
+    const o = input.openssl.run;
+    steps.push(
+      ...o.runtime.map((r): Step => ({ kind: 'copy', title: `Add ${r.to} (the target's C runtime)`, from: r.from, to: join(root, r.to), dereference: true })),
+    );
+    expected.push(...OPENSSL_CHECKS);
+  } else if (input.openssl) {
+    for (const name of OPENSSL_CHECKS) skipped.push({ name, reason: input.openssl.skip });
+  }
   expected.push('unload');
 
   steps.push(
@@ -121,7 +157,14 @@ export function planGuestTest(input: GuestTestInput): Plan {
       title: 'Write the guest /init',
       path: join(root, 'init'),
       mode: 0o755,
-      content: renderTemplate('test/init.sh.ejs', { module: input.module, release, kat: 'run' in input.kat, upstreamTests: upstreamPrograms }),
+      content: renderTemplate('test/init.sh.ejs', {
+        module: input.module,
+        release,
+        kat: 'run' in input.kat,
+        upstreamTests: upstreamPrograms,
+        openssl: input.openssl && 'run' in input.openssl ? { engine: input.openssl.run.engine, configPath: input.openssl.run.configPath ?? '' } : false,
+        nist: { ...NIST_CBC, plainOctal: octalEscapes(NIST_CBC.plain) },
+      }),
     },
     { kind: 'pack-initramfs', title: 'Pack the initramfs', root, archive: initrd },
     {

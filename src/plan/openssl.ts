@@ -26,6 +26,8 @@ export interface OpensslBuildInput {
   srpmNvr: string;
   /** --define arguments for the Fedora macros this host's rpm lacks (empty on Fedora). */
   hostMacros: string[];
+  /** A usr/include holding crypto/cryptodev.h for a local build, given to the compiler through CPATH. */
+  includeDir?: string;
   diff: string;
   nodeps: boolean;
   /** mock config or Copr chroot (mock, copr). */
@@ -79,11 +81,12 @@ export function planOpensslBuild(input: OpensslBuildInput): Plan {
       const p = input.crossPrefix!;
       argv.push('--define', `__strip ${p}strip`, '--define', `__objdump ${p}objdump`);
       // OpenSSL's Configure takes the compiler and binutils from the environment, which rpmbuild passes through.
-      env = { CC: `${p}gcc`, CXX: `${p}g++`, AR: `${p}ar`, RANLIB: `${p}ranlib`, NM: `${p}nm` };
+      env = { CC: `${p}gcc`, CXX: `${p}g++`, AR: `${p}ar`, RANLIB: `${p}ranlib`, NM: `${p}nm`, ...(input.includeDir ? { CPATH: input.includeDir } : {}) };
       requires.push(`${p}gcc`);
       warnings.push(`A cross build of a distribution's openssl.spec runs its %build on this host with ${p}gcc: it goes as far as the spec's own assumptions about the build host allow. mock or copr build it on ${arch.rpm} instead.`);
     } else {
       requires.push('gcc', 'make', 'perl');
+      if (input.includeDir) env = { CPATH: input.includeDir };
     }
     if (input.nodeps) argv.push('--nodeps');
     argv.push(spec);

@@ -64,6 +64,8 @@ export interface CopyStep extends StepBase {
   mode?: number;
   /** A missing source is skipped instead of failing (kernel module directories vary by architecture). */
   optional?: boolean;
+  /** Copy what a symlink points to, not the link (shared libraries into a guest). */
+  dereference?: boolean;
 }
 
 /** Unpacks a .tar.* archive into dest, dropping its top directory. */

@@ -47,7 +47,7 @@ export function stepToShell(step: Step, logsDir: string): string {
       return `echo ${q(`${step.sha256}  ${step.path}`)} | sha256sum -c -`;
     case 'copy':
       if (step.optional) return `[ ! -e ${q(step.from)} ] || { mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a ${q(step.from)} ${q(step.to)}; }`;
-      return `mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a ${q(step.from)} ${q(step.to)}${step.mode !== undefined ? ` && chmod ${step.mode.toString(8)} ${q(step.to)}` : ''}`;
+      return `mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a${step.dereference ? 'L' : ''} ${q(step.from)} ${q(step.to)}${step.mode !== undefined ? ` && chmod ${step.mode.toString(8)} ${q(step.to)}` : ''}`;
     case 'unpack':
       return `mkdir -p ${q(step.dest)} && tar -xf ${q(step.archive)} -C ${q(step.dest)} --strip-components=1`;
     case 'pack':

@@ -75,7 +75,7 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
     case 'copy':
       if (step.optional && !existsSync(step.from)) return;
       mkdirSync(dirname(step.to), { recursive: true });
-      cpSync(step.from, step.to, { recursive: true });
+      cpSync(step.from, step.to, { recursive: true, dereference: Boolean(step.dereference) });
       if (step.mode !== undefined) chmodSync(step.to, step.mode);
       return;
     case 'unpack':
