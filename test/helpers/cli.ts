@@ -1,6 +1,6 @@
 /** Runs the built armkit CLI as a user would, with a cache shared by the whole suite (downloads happen once). */
 import { execa } from 'execa';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,4 +70,16 @@ export function installedAmd64Release(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A PATH holding every program of /usr/bin and /usr/sbin except those matching `drop`. */
+export function pathWithout(drop: RegExp): string {
+  const dir = tempDir('path');
+  for (const sys of ['/usr/sbin', '/usr/bin']) {
+    for (const name of readdirSync(sys)) {
+      if (drop.test(name) || existsSync(join(dir, name))) continue;
+      symlinkSync(join(sys, name), join(dir, name));
+    }
+  }
+  return dir;
 }

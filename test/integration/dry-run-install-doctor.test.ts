@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, TEST_CACHE, armkit, installedAmd64Release, show, snapshot, tempDir } from '../helpers/cli.js';
+import { FIXTURE_MODULE, FIXTURE_VERSION, TEST_CACHE, armkit, installedAmd64Release, pathWithout, show, snapshot, tempDir } from '../helpers/cli.js';
 import { fileType, rpmQuery } from '../helpers/rpm.js';
 
 const amd64 = installedAmd64Release();
@@ -89,6 +89,16 @@ describe('doctor', () => {
     const doc = JSON.parse(r.stdout);
     expect(doc.ok).toBe(true);
     expect(doc.checks.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['rpmbuild', 'make', 'aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-strip']));
+  });
+
+  it('--fix runs apt-get for exactly the missing packages, then checks again', async () => {
+    // rpm2cpio stays installed but off PATH: apt-get really runs (and finds it installed), the re-check still fails.
+    const r = await armkit(['doctor', '--arch', 'aarch64', '--fix'], { env: { PATH: pathWithout(/^rpm2cpio$/) } });
+    expect(r.stderr).toMatch(/MISSING\s+rpm2cpio\s+apt-get install rpm2cpio \| dnf install rpm/);
+    expect(r.stderr).toContain('armkit doctor: installing rpm2cpio\n');
+    expect(r.stderr).toMatch(/rpm2cpio is already the newest version/);
+    expect(r.exitCode, show(r)).toBe(4);
+    expect(r.stderr).toContain('1 prerequisite(s) missing: rpm2cpio.');
   });
 
   it('lists what is missing with the apt-get and dnf commands (exit 4)', async () => {

@@ -8,22 +8,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, ROOT, TEST_CACHE, armkit, installedAmd64Release, show, snapshot, tempDir } from '../helpers/cli.js';
+import { FIXTURE_MODULE, FIXTURE_VERSION, ROOT, TEST_CACHE, armkit, installedAmd64Release, pathWithout, show, snapshot, tempDir } from '../helpers/cli.js';
 
 const amd64 = installedAmd64Release();
 const fixtureArgs = ['--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION];
-
-/** A PATH holding every program of /usr/bin and /usr/sbin except those matching `drop`. */
-function pathWithout(drop: RegExp): string {
-  const dir = tempDir('path');
-  for (const sys of ['/usr/sbin', '/usr/bin']) {
-    for (const name of readdirSync(sys)) {
-      if (drop.test(name) || existsSync(join(dir, name))) continue;
-      symlinkSync(join(sys, name), join(dir, name));
-    }
-  }
-  return dir;
-}
 
 describe('a build that fails leaves out/ as it was', () => {
   const out = tempDir('out-atomic');
