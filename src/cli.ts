@@ -83,6 +83,7 @@ export function buildProgram(): Command {
     .description('boot the target kernel in QEMU and prove the built packages: autoload, /dev/crypto, known answers, unload')
     .argument('<recipe>', 'recipe name, e.g. cryptodev')
     .option('--arch <arch>', 'target architecture (default: this host)')
+    .option('--kernel <kernel>', 'test the build made for this kernel (its release or the --kernel form it was built with)')
     .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/)')
     .option('--out <dir>', 'output root to search', 'out')
     .option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz)')

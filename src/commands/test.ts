@@ -21,6 +21,8 @@ import { info, printJson, printPlan } from './output.js';
 
 export interface TestOptions {
   arch?: string;
+  /** Test the build made for this kernel (release or --kernel form). */
+  kernel?: string;
   from?: string;
   opensslFrom?: string;
   out?: string;
@@ -120,7 +122,7 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   const timeoutSeconds = Number(options.timeout ?? 120);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw usageError(`--timeout ${options.timeout}: expected a number of seconds.`);
 
-  const from = options.from ? resolve(options.from) : latestBuild(resolve(options.out ?? 'out'), recipe.name, arch);
+  const from = options.from ? resolve(options.from) : latestBuild(resolve(options.out ?? 'out'), recipe.name, arch, options.kernel);
   const manifestFile = join(from, 'manifest.json');
   if (!existsSync(manifestFile)) throw usageError(`${from} holds no manifest.json from "armkit build".`);
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BuildManifest;

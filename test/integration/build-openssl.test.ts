@@ -155,6 +155,15 @@ describe('build openssl --engine mock|copr', () => {
     expect(r.stdout).toMatch(/^mkdir -p \S+\/openssl\/3\.0\.9\/aarch64 && cp \S+\/results\/\*\.rpm /m);
   });
 
+  it('--dry-run prints the whole Copr sequence: submit without waiting, watch, download', async () => {
+    const r = await armkit(['build', 'openssl', '--srpm', srpm, '--arch', 'aarch64', '--engine', 'copr', '--copr-project', 'someone/cryptodev', '--dry-run']);
+    expect(r.exitCode, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/^id=\$\(copr-cli build --nowait -r fedora-rawhide-aarch64 someone\/cryptodev \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm \| sed -n 's\/\^Created builds\*: \*\/\/p'\)$/m);
+    expect(r.stdout).toMatch(/^copr-cli watch-build "\$id" >> /m);
+    expect(r.stdout).toMatch(/^copr-cli download-build -r fedora-rawhide-aarch64 --dest \S+\/results "\$id" >> /m);
+    expect(r.stdout).toMatch(/^# needs: rpmbuild rpm copr-cli$/m);
+  });
+
   it('a host without mock is told so before anything starts, with the install command', async () => {
     const path = tempDir('nomock');
     // Everything armkit needs but mock.

@@ -211,3 +211,21 @@ describe('cryptoModulePaths', () => {
     expect(cryptoModulePaths('6.1.0-56-amd64', findArch('x86_64')).at(-1)).toBe('lib/modules/6.1.0-56-amd64/kernel/arch/x86/crypto/');
   });
 });
+
+describe('latestBuild with a kernel', () => {
+  it('picks the build made for that kernel release or --kernel form, and names the others when none matches', () => {
+    const out = tempDir();
+    const write = (version: string, createdAt: string, release: string, spec: string) =>
+      writeTree(out, { [`cryptodev/${version}/aarch64/manifest.json`]: JSON.stringify({ createdAt, kernel: { release, spec } }) });
+    write('1.14', '2026-01-02T00:00:00Z', '6.1.0-56-arm64', 'debian:latest');
+    write('1.14^20251105git08644db', '2026-01-03T00:00:00Z', '6.12.9-arm64', '/k/6.12');
+    const aarch64 = findArch('aarch64');
+    expect(latestBuild(out, 'cryptodev', aarch64)).toBe(join(out, 'cryptodev/1.14^20251105git08644db/aarch64'));
+    expect(latestBuild(out, 'cryptodev', aarch64, '6.1.0-56-arm64')).toBe(join(out, 'cryptodev/1.14/aarch64'));
+    expect(latestBuild(out, 'cryptodev', aarch64, 'debian:latest')).toBe(join(out, 'cryptodev/1.14/aarch64'));
+    const err = catchArmkit(() => latestBuild(out, 'cryptodev', aarch64, '6.9.0-1-arm64'));
+    expect(err.kind).toBe('usage');
+    expect(err.message).toContain('for kernel 6.9.0-1-arm64');
+    expect(err.message).toContain('there are builds for 6.1.0-56-arm64, 6.12.9-arm64');
+  });
+});
