@@ -55,7 +55,7 @@ sslarch=linux-x86_64
 %endif
 ./Configure \\
 	--prefix=%{_prefix} --openssldir=%{_sysconfdir}/pki/tls --libdir=%{_lib} \\
-	shared no-tests no-docs \${sslarch}
+	shared no-tests \${sslarch}
 make %{?_smp_mflags} build_sw
 
 %install
