@@ -24,6 +24,7 @@ const PROGRAMS: Record<string, Packages> = {
   'apt-get': { debian: ['apt'], fedora: [] },
   'apt-cache': { debian: ['apt'], fedora: [] },
   'dpkg-deb': { debian: ['dpkg'], fedora: ['dpkg'] },
+  pahole: { debian: ['pahole'], fedora: ['dwarves'] },
   mock: { debian: ['mock'], fedora: ['mock'] },
   'copr-cli': { debian: [], fedora: ['copr-cli'] },
   rpmspec: { debian: ['rpm'], fedora: ['rpm-build'] },

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
 import { ArmkitError, mismatch, missing, usageError } from '../errors.js';
-import { assertTreeArch, inspectHeaderTree } from './tree.js';
+import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
 import type { Host } from '../host.js';
 import type { Runner } from '../run/runner.js';
 import type { Step } from '../plan/step.js';
@@ -230,6 +230,8 @@ export interface DebianKernel {
   /** Steps that download and extract the headers into the cache; empty when they are already there. */
   prepare: Step[];
   packages: string[];
+  /** Programs the tree's build system needs besides the compiler (known once the tree is cached). */
+  tools?: string[];
 }
 
 const INDEX_MAX_AGE_MS = 6 * 3600 * 1000;
@@ -260,8 +262,8 @@ export async function resolveDebianKernel(
 
   const fromCache = (release: string): DebianKernel => {
     const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as { version: string; packages: string[] };
-    verified(release);
-    return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages };
+    const tree = verified(release);
+    return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages, tools: treeTools(tree) };
   };
 
   // An exact ABI that is already cached needs no apt at all.

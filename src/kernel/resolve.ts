@@ -10,7 +10,7 @@ import type { Host } from '../host.js';
 import type { Runner } from '../run/runner.js';
 import type { Step } from '../plan/step.js';
 import { resolveDebianKernel } from './debian.js';
-import { assertTreeArch, inspectHeaderTree } from './tree.js';
+import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
 
 export type KernelRequest =
   | { kind: 'installed'; release: string }
@@ -47,6 +47,8 @@ export interface ResolvedKernel {
   prepare: Step[];
   /** Debian packages the headers came from, when they did. */
   packages?: string[];
+  /** Programs the kernel's build system needs besides the compiler (pahole for BTF). */
+  tools?: string[];
 }
 
 /** Where distributions put the headers of an installed kernel release. */
@@ -68,7 +70,7 @@ export async function resolveKernel(
 
   if (request.kind === 'debian') {
     const deb = await resolveDebianKernel(request, arch, ctx);
-    return { spec: given, source: 'debian', dir: deb.dir, release: deb.release, version: deb.version, prepare: deb.prepare, packages: deb.packages };
+    return { spec: given, source: 'debian', dir: deb.dir, release: deb.release, version: deb.version, prepare: deb.prepare, packages: deb.packages, tools: deb.tools };
   }
 
   let dir: string;
@@ -90,5 +92,5 @@ export async function resolveKernel(
   if (request.kind === 'installed' && tree.release !== request.release) {
     throw mismatch(`Headers in ${dir} are for release ${tree.release}, not ${request.release}.`);
   }
-  return { spec: given, source: request.kind, dir, release: tree.release, version: tree.version, prepare: [] };
+  return { spec: given, source: request.kind, dir, release: tree.release, version: tree.version, prepare: [], tools: treeTools(tree) };
 }

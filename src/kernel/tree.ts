@@ -65,6 +65,14 @@ export function inspectHeaderTree(dir: string): HeaderTree {
   return { dir, release, version, config };
 }
 
+/**
+ * Programs kbuild will call for modules against this tree beyond the compiler: with BTF for modules and a vmlinux
+ * in the tree (Debian's 6.12 headers), modpost runs pahole.
+ */
+export function treeTools(tree: HeaderTree): string[] {
+  return tree.config.has('CONFIG_DEBUG_INFO_BTF_MODULES') && existsSync(join(tree.dir, 'vmlinux')) ? ['pahole'] : [];
+}
+
 /** The table entries whose Kconfig symbols this configuration has. */
 export function archesOfConfig(config: Set<string>): Arch[] {
   return ARCHES.filter((a) => a.kconfig.every((symbol) => config.has(symbol)));

@@ -130,7 +130,7 @@ export function renderModulesLoad(recipe: KmodRecipe): string {
 }
 
 function kernelPrepareTools(kernel: ResolvedKernel): string[] {
-  return kernel.prepare.length ? ['apt-get', 'dpkg-deb'] : [];
+  return [...(kernel.prepare.length ? ['apt-get', 'dpkg-deb'] : []), ...(kernel.tools ?? [])];
 }
 
 function noChecksumWarning(path: string): string {

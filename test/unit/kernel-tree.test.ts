@@ -5,6 +5,7 @@ import {
   archesOfConfig,
   assertTreeArch,
   inspectHeaderTree,
+  treeTools,
   parseKconfig,
   parseUtsRelease,
   parseVersionHeader,
@@ -197,5 +198,17 @@ describe('inspectHeaderTree with an empty version.h (regression)', () => {
       'include/generated/uapi/linux/version.h': '',
     });
     expect(inspectHeaderTree(dir).version).toBe('6.1.0');
+  });
+});
+
+describe('treeTools', () => {
+  it('asks for pahole only when the tree has BTF for modules and a vmlinux', () => {
+    const files = { Makefile: '', 'include/generated/utsrelease.h': '#define UTS_RELEASE "6.12.9-amd64"\n', '.config': 'CONFIG_X86_64=y\nCONFIG_DEBUG_INFO_BTF_MODULES=y\n' };
+    const withoutVmlinux = writeTree(tempDir(), files);
+    expect(treeTools(inspectHeaderTree(withoutVmlinux))).toEqual([]);
+    const withVmlinux = writeTree(tempDir(), { ...files, vmlinux: 'ELF' });
+    expect(treeTools(inspectHeaderTree(withVmlinux))).toEqual(['pahole']);
+    const noBtf = writeTree(tempDir(), { ...files, '.config': 'CONFIG_X86_64=y\n', vmlinux: 'ELF' });
+    expect(treeTools(inspectHeaderTree(noBtf))).toEqual([]);
   });
 });
