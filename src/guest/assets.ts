@@ -3,7 +3,8 @@
  * static busybox for the target. For Debian kernels both come from Debian's packages through armkit's private apt
  * state, kept in the cache; `--kernel-image` or the host's own /boot serve other kernels.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
@@ -99,6 +100,10 @@ export async function resolveGuestAssets(arch: Arch, release: string, kernelImag
 
   if (kernelImage) {
     if (!existsSync(kernelImage)) throw usageError(`--kernel-image ${kernelImage}: no such file.`);
+    if (kernelImage.endsWith('.rpm')) {
+      const fromRpm = await kernelFromRpm(kernelImage, release, ctx);
+      return { ...fromRpm, busybox, prepare: [...prepare, ...fromRpm.prepare] };
+    }
     return { kernelImage, busybox, prepare, source: `--kernel-image ${kernelImage} (no modules: only built-in crypto drivers)` };
   }
   const hostImage = `/boot/vmlinuz-${release}`;
@@ -139,6 +144,39 @@ export async function resolveGuestAssets(arch: Arch, release: string, kernelImag
   return result;
 }
 
-export function listDir(path: string): string[] {
-  return existsSync(path) ? readdirSync(path) : [];
+/** Where a kernel package keeps its image: Fedora's kernel-core in the module directory, others in /boot. */
+export function imageInPackage(files: string[], release: string): string | undefined {
+  return [`/lib/modules/${release}/vmlinuz`, `/usr/lib/modules/${release}/vmlinuz`, `/boot/vmlinuz-${release}`].find((f) => files.includes(f));
+}
+
+/**
+ * A kernel RPM (Fedora's kernel-core, or any package holding the image): listed now to find the image, unpacked
+ * into the cache by the plan. Its crypto modules come along when the package has them.
+ */
+async function kernelFromRpm(rpm: string, release: string, ctx: Ctx): Promise<Omit<GuestAssets, 'busybox'>> {
+  const listed = await ctx.runner.capture(['rpm', '-qpl', '--nosignature', rpm]);
+  if (listed.exitCode !== 0) throw usageError(`--kernel-image ${rpm} is not an RPM rpm can read: ${listed.stderr.trim()}`);
+  const files = listed.stdout.split('\n');
+  const image = imageInPackage(files, release);
+  if (!image) {
+    throw usageError(`--kernel-image ${rpm} holds no kernel image for ${release} (looked for /lib/modules/${release}/vmlinuz and /boot/vmlinuz-${release}).`);
+  }
+  const hash = createHash('sha256').update(`${rpm}\0${statSync(rpm).size}\0${statSync(rpm).mtimeMs}`).digest('hex').slice(0, 12);
+  const dir = join(ctx.cacheDir, 'guest', 'rpm', hash);
+  const modulesRoot = files.some((f) => f.startsWith(`/lib/modules/${release}/kernel/crypto/`)) ? dir : undefined;
+  const result = { kernelImage: join(dir, image), ...(modulesRoot ? { modulesRoot } : {}), source: `${rpm.split('/').pop()} (${image})` };
+  if (existsSync(join(dir, image))) return { ...result, prepare: [] };
+  const partial = `${dir}.partial`;
+  return {
+    ...result,
+    prepare: [
+      { kind: 'remove', title: 'Clear a partial kernel unpack', path: partial },
+      { kind: 'mkdir', title: `Create ${partial}`, path: partial },
+      { kind: 'exec', title: `Unpack ${rpm.split('/').pop()}`, argv: ['rpm2cpio', rpm], stdoutFile: join(partial, '.payload.cpio'), log: 'kernel-rpm.log' },
+      { kind: 'exec', title: 'Extract its files', argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'], cwd: partial, stdinFile: join(partial, '.payload.cpio'), log: 'kernel-rpm.log' },
+      { kind: 'remove', title: 'Drop the payload', path: join(partial, '.payload.cpio') },
+      { kind: 'remove', title: 'Clear a stale unpack', path: dir },
+      { kind: 'rename', title: 'Keep the kernel in the cache', from: partial, to: dir },
+    ],
+  };
 }

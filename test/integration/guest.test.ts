@@ -3,7 +3,8 @@
  * from the serial console. One guest per architecture with the suite's module; one more aarch64 boot for a module
  * the kernel must reject; and the real cryptodev-linux when its pinned release archive is in the cache.
  */
-import { cpSync, existsSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
+import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_MODULE, FIXTURE_VERSION, TEST_CACHE, armkit, installedAmd64Release, show, tempDir } from '../helpers/cli.js';
@@ -106,6 +107,48 @@ describe.skipIf(!existsSync(PINNED))(`real cryptodev-linux 1.14 (${existsSync(PI
       expect(checks[`upstream-${t}`], t).toMatchObject({ status: 'pass' });
     }
     expect((doc.test as Check[]).filter((c) => c.status !== 'pass')).toEqual([]);
+  });
+});
+
+describe('--kernel-image with a kernel RPM', () => {
+  it('boots the image from a package laid out like Fedora\'s kernel-core, with its crypto modules', async () => {
+    const out = tempDir('krpm-out');
+    const built = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--json']);
+    expect(built.exitCode, show(built)).toBe(0);
+    const release = JSON.parse(built.stdout).manifest.kernel.release as string;
+    const image = join(TEST_CACHE, 'guest/debian/arm64', `linux-image-${release}`);
+    expect(existsSync(join(image, 'boot', `vmlinuz-${release}`)), 'the aarch64 guest test above cached the image').toBe(true);
+    // A kernel package of our own making: the image where Fedora puts it, the crypto modules beside it.
+    const top = tempDir('krpm');
+    const payload = join(top, 'payload');
+    cpSync(join(image, 'lib'), join(payload, 'lib'), { recursive: true });
+    cpSync(join(image, 'boot', `vmlinuz-${release}`), join(payload, 'lib/modules', release, 'vmlinuz'));
+    const spec = join(top, 'kernel-core.spec');
+    writeFileSync(spec, [
+      'Name: kernel-core', `Version: ${release.split('-')[0]}`, 'Release: 1', 'Summary: test kernel', 'License: GPL-2.0-only',
+      '%global __os_install_post %{nil}', '%global debug_package %{nil}',
+      '%description', 'test kernel in kernel-core layout',
+      '%install', `cp -a ${payload}/lib %{buildroot}/`,
+      '%files', `/lib/modules/${release}`, '',
+    ].join('\n'));
+    await execa('rpmbuild', ['-bb', '--target', 'aarch64', '--define', `_topdir ${top}`, '--nodeps', spec]);
+    const rpm = join(top, 'RPMS/aarch64', readdirSync(join(top, 'RPMS/aarch64'))[0]!);
+    const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--kernel-image', rpm, '--json'], { cacheDir: tempDir('krpm-cache') });
+    expect(r.exitCode, show(r)).toBe(0);
+    expect(r.stderr).toContain(`(kernel from ${rpm.split('/').pop()} (/lib/modules/${release}/vmlinuz))`);
+    const checks = byName(JSON.parse(r.stdout).results as Check[]);
+    expect(checks['kernel-release']).toEqual({ name: 'kernel-release', status: 'pass', detail: release });
+    expect(checks['modules-load']!.status).toBe('pass');
+  });
+
+  it('refuses a package without an image for the release', async () => {
+    const out = tempDir('krpm-bad');
+    const built = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out]);
+    expect(built.exitCode, show(built)).toBe(0);
+    const kmod = join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64', readdirSync(join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64')).find((f) => f.startsWith('kmod-'))!);
+    const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--kernel-image', kmod]);
+    expect(r.exitCode, show(r)).toBe(2);
+    expect(r.stderr).toMatch(/holds no kernel image for 6\S+ \(looked for \/lib\/modules\/\S+\/vmlinuz and \/boot\/vmlinuz-/);
   });
 });
 
