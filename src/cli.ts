@@ -86,7 +86,7 @@ export function buildProgram(): Command {
     .option('--kernel <kernel>', 'test the build made for this kernel (its release or the --kernel form it was built with)')
     .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/)')
     .option('--out <dir>', 'output root to search', 'out')
-    .option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz)')
+    .option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz or a kernel RPM)')
     .option('--openssl', 'also check the OpenSSL engine with the newest armkit-built openssl RPMs (out/openssl/*/ARCH)')
     .option('--openssl-from <dir>', 'the armkit-built openssl RPMs to check (implies --openssl)')
     .option('--timeout <seconds>', 'stop the guest after this long', '120')

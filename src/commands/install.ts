@@ -1,5 +1,6 @@
 /** armkit install <recipe>: build natively with the upstream Makefile and install onto this system or --destdir. */
 import { resolve } from 'node:path';
+import { findArch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import { planKmodInstall } from '../plan/cryptodev.js';
 import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
@@ -13,7 +14,7 @@ export interface InstallOptions extends KmodOptions {
 }
 
 export async function installCommand(recipeName: string, options: InstallOptions, env: Env, signal?: AbortSignal): Promise<void> {
-  if (options.mode === 'cross' || (options.arch && env.host.arch && options.arch !== env.host.arch.rpm)) {
+  if (options.mode === 'cross' || (options.arch && env.host.arch && findArch(options.arch) !== env.host.arch)) {
     throw usageError('armkit install builds for the machine it runs on; to build for another board use "armkit build" and install the RPMs there.');
   }
   const input = await resolveKmodInput(recipeName, { ...options, mode: 'native' }, env);

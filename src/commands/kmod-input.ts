@@ -86,6 +86,8 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
     crossPrefix = cross.prefix;
   }
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
+  // kbuild cannot build in paths with whitespace, and the cached Debian tree's Makefile includes the cache path.
+  if (/\s/.test(cacheDir)) throw usageError(`The cache directory "${cacheDir}" contains whitespace, which kernel builds cannot handle: set ARMKIT_CACHE_DIR or --cache-dir to a path without it.`);
   const kernel = await resolveKernel(options.kernel, arch, mode === 'native', { cacheDir, host: env.host, runner: env.runner, warn: env.warn });
   const source = await chooseSource(
     options,
@@ -93,5 +95,6 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
     () => selectSource(recipe, kernel.version).version,
     () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }),
   );
+  if (/\s/.test(kernel.dir)) throw usageError(`The kernel header directory "${kernel.dir}" contains whitespace, which kbuild cannot handle: copy or link it to a path without.`);
   return { recipe, arch, mode, crossPrefix, kernel, source, cacheDir, jobs: env.host.cpus, now: env.now, armkitVersion: env.armkitVersion };
 }

@@ -96,7 +96,8 @@ export async function specCommand(recipeName: string, options: SpecOptions, env:
     [DIFF_FILE]: unifiedDiff(SPEC_FILE, input.text, result.text),
   };
   if (result.config) files[result.config.file] = result.config.content;
-  const dest = resolve(options.out ?? 'out', recipe.name, result.version);
+  // Beside the build results (out/openssl/<version>/<arch>/), never over them.
+  const dest = resolve(options.out ?? 'out', recipe.name, result.version, 'spec');
   const written = publishTextFiles(dest, files);
 
   if (options.json) {

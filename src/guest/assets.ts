@@ -159,11 +159,16 @@ async function kernelFromRpm(rpm: string, release: string, ctx: Ctx): Promise<Om
   const files = listed.stdout.split('\n');
   const image = imageInPackage(files, release);
   if (!image) {
-    throw usageError(`--kernel-image ${rpm} holds no kernel image for ${release} (looked for /lib/modules/${release}/vmlinuz and /boot/vmlinuz-${release}).`);
+    throw usageError(`--kernel-image ${rpm} holds no kernel image for ${release} (looked for /lib/modules/${release}/vmlinuz, /usr/lib/modules/${release}/vmlinuz and /boot/vmlinuz-${release}).`);
   }
   const hash = createHash('sha256').update(`${rpm}\0${statSync(rpm).size}\0${statSync(rpm).mtimeMs}`).digest('hex').slice(0, 12);
   const dir = join(ctx.cacheDir, 'guest', 'rpm', hash);
-  const modulesRoot = files.some((f) => f.startsWith(`/lib/modules/${release}/kernel/crypto/`)) ? dir : undefined;
+  // Modules under /lib/modules or, in usr-merged packages, /usr/lib/modules: the root is the directory above lib/.
+  const modulesRoot = files.some((f) => f.startsWith(`/lib/modules/${release}/kernel/crypto/`))
+    ? dir
+    : files.some((f) => f.startsWith(`/usr/lib/modules/${release}/kernel/crypto/`))
+      ? join(dir, 'usr')
+      : undefined;
   const result = { kernelImage: join(dir, image), ...(modulesRoot ? { modulesRoot } : {}), source: `${rpm.split('/').pop()} (${image})` };
   if (existsSync(join(dir, image))) return { ...result, prepare: [] };
   const partial = `${dir}.partial`;

@@ -28,6 +28,19 @@ export interface ExecuteResult {
   guestResults?: CheckResult[];
 }
 
+/** File-system and network failures inside a step become errors with a kind, naming the step. */
+export function asArmkitError(error: unknown, title: string): unknown {
+  if (error instanceof ArmkitError) return error;
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (typeof code !== 'string') return error;
+  const message = `${title}: ${(error as Error).message}`;
+  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new ArmkitError('prerequisite', `${message}.`, { details: ['armkit needs write access there (a directory left by a build run as root?).'], cause: error });
+  }
+  if (code === 'ENOSPC') return new ArmkitError('prerequisite', `${message}: the disk is full.`, { cause: error });
+  return new ArmkitError('step-failed', `${message}.`, { cause: error });
+}
+
 export function interactive(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI;
 }
@@ -46,7 +59,11 @@ export async function execute(plan: Plan, options: ExecuteOptions): Promise<Exec
         ctx.note = (message) => {
           task.output = message;
         };
-        await runStep(step, ctx);
+        try {
+          await runStep(step, ctx);
+        } catch (error) {
+          throw asArmkitError(error, step.title);
+        }
       },
     })),
     {

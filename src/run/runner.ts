@@ -50,7 +50,8 @@ export function createRunner(signal?: AbortSignal): Runner {
       let log: ReturnType<typeof createWriteStream> | undefined;
       if (options.logFile) {
         mkdirSync(dirname(options.logFile), { recursive: true });
-        log = createWriteStream(options.logFile);
+        // Appended: several commands of one step (or plan) may share a log, as the dry-run script's >> does.
+        log = createWriteStream(options.logFile, { flags: 'a' });
         log.write(`$ ${argv.map(shellQuote).join(' ')}\n${options.cwd ? `# in ${options.cwd}\n` : ''}`);
       }
       const { execa } = await import('execa');

@@ -2,7 +2,7 @@
  * Prints a plan as a shell script a user can paste: exec steps exactly as the executor runs them, armkit's own
  * steps (download, verify, unpack, render, publish) as the equivalent commands.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Plan, Step } from '../plan/step.js';
 import { shellQuote as q } from './quote.js';
 
@@ -39,27 +39,31 @@ export function stepToShell(step: Step, logsDir: string): string {
     case 'fetch':
       return [
         `if ! echo ${q(`${step.sha256}  ${step.dest}`)} | sha256sum -c --status - 2>/dev/null; then`,
-        `  mkdir -p ${q(step.dest.replace(/\/[^/]+$/, ''))} && curl -fL -o ${q(`${step.dest}.part`)} ${q(step.url)}`,
+        `  mkdir -p ${q(dirname(step.dest))} && curl -fL -o ${q(`${step.dest}.part`)} ${q(step.url)}`,
         `  echo ${q(`${step.sha256}  ${step.dest}.part`)} | sha256sum -c - && mv ${q(`${step.dest}.part`)} ${q(step.dest)}`,
         'fi',
       ].join('\n');
     case 'verify':
       return `echo ${q(`${step.sha256}  ${step.path}`)} | sha256sum -c -`;
     case 'copy':
-      if (step.optional) return `[ ! -e ${q(step.from)} ] || { mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a ${q(step.from)} ${q(step.to)}; }`;
-      return `mkdir -p ${q(step.to.replace(/\/[^/]+$/, ''))} && cp -a${step.dereference ? 'L' : ''} ${q(step.from)} ${q(step.to)}${step.mode !== undefined ? ` && chmod ${step.mode.toString(8)} ${q(step.to)}` : ''}`;
+    {
+      const to = step.to.replace(/\/+$/, '');
+      const copy = `mkdir -p ${q(dirname(to))} && cp -a${step.dereference ? 'L' : ''} ${q(step.from.replace(/\/+$/, ''))} ${q(to)}${step.mode !== undefined ? ` && chmod ${step.mode.toString(8)} ${q(to)}` : ''}`;
+      return step.optional ? `[ ! -e ${q(step.from)} ] || { ${copy}; }` : copy;
+    }
     case 'unpack':
       return `mkdir -p ${q(step.dest)} && tar -xf ${q(step.archive)} -C ${q(step.dest)} --strip-components=1`;
     case 'pack':
       return `tar -czf ${q(step.archive)} --exclude=.git --transform ${q(`s,^\\.,${step.prefix},`)} -C ${q(step.dir)} .`;
     case 'write':
-      return `mkdir -p ${q(step.path.replace(/\/[^/]+$/, ''))}\n${heredoc(step.path, step.content)}${step.mode !== undefined ? `\nchmod ${step.mode.toString(8)} ${q(step.path)}` : ''}`;
+      return `mkdir -p ${q(dirname(step.path))}\n${heredoc(step.path, step.content)}${step.mode !== undefined ? `\nchmod ${step.mode.toString(8)} ${q(step.path)}` : ''}`;
     case 'edit':
       return `sed -i ${q(`s|${step.search}|${step.replace}|g`)} ${q(step.path)}`;
     case 'extract-debs':
       return `for deb in ${q(step.dir)}/*.deb; do dpkg-deb -x "$deb" ${q(step.root)}; done`;
     case 'extract-tar':
-      return `mkdir -p ${q(step.dest)} && tar -xf ${q(step.archive)} -C ${q(step.dest)} --wildcards ${step.include.map((p) => q(`./${p}${p.endsWith('/') ? '*' : ''}`)).join(' ')}`;
+      // Members the archive lacks are skipped, as armkit does (tar reports them and exits 2).
+      return `mkdir -p ${q(step.dest)} && { tar -xf ${q(step.archive)} -C ${q(step.dest)} --wildcards ${step.include.map((p) => q(`./${p}${p.endsWith('/') ? '*' : ''}`)).join(' ')} 2>/dev/null || true; }`;
     case 'pack-initramfs':
       return `(cd ${q(step.root)} && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) > ${q(step.archive)}`;
     case 'guest-report':
@@ -88,7 +92,8 @@ export function stepToShell(step: Step, logsDir: string): string {
     case 'publish': {
       const files = step.artifacts.map(globPath);
       return [
-        `mkdir -p ${q(step.dest)} && cp ${files.join(' ')} ${q(step.dest)}/`,
+        // armkit swaps the whole directory in one rename; the script replaces it too.
+        `rm -rf ${q(step.dest)} && mkdir -p ${q(step.dest)} && cp ${files.join(' ')} ${q(step.dest)}/`,
         `cp -r ${q(step.logsDir)} ${q(join(step.dest, 'logs'))}`,
         `# armkit then writes ${join(step.dest, 'manifest.json')} (name, version, release, arch, size, sha256 of each file)`,
       ].join('\n');

@@ -9,7 +9,10 @@ import { publish, type Manifest } from '../artifacts/publish.js';
 import { checkModule } from '../kernel/module-check.js';
 import { packInitramfs } from '../guest/cpio.js';
 import { formatResults, parseSerialLog, summarize, type CheckResult } from '../guest/report.js';
-import { assertTreeArch, inspectHeaderTree } from '../kernel/tree.js';
+import { assertTreeArch, inspectHeaderTree, treeTools } from '../kernel/tree.js';
+import { whichIn } from '../host.js';
+import { installHint } from '../prereqs.js';
+import { ARCHES } from '../arch.js';
 import type { Plan, Step } from '../plan/step.js';
 import { tail, type Runner } from './runner.js';
 
@@ -159,6 +162,9 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
     case 'check-headers': {
       const tree = inspectHeaderTree(step.dir);
       assertTreeArch(tree, step.arch);
+      // Known only now that the tree is here: what its build system needs besides the compiler.
+      const absent = treeTools(tree).filter((tool) => !whichIn(process.env.PATH, tool));
+      if (absent.length > 0) throw missing(installHint(absent[0]!, ARCHES), absent.slice(1).map((t) => installHint(t, ARCHES)));
       if (tree.release !== step.release) {
         throw new ArmkitError('verification', `Headers in ${step.dir} are for release ${tree.release}, not ${step.release}.`);
       }

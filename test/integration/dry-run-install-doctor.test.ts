@@ -75,6 +75,12 @@ describe.skipIf(!amd64)('install cryptodev', () => {
     else expect(r.stdout).toContain(`# warning: Linux ${amd64} is not the running kernel`);
   });
 
+  it('accepts the host architecture by any of its names', async () => {
+    const r = await armkit(['install', 'cryptodev', '--arch', 'amd64', '--kernel', amd64!, ...fixtureArgs, '--dry-run']);
+    expect(r.exitCode, show(r)).toBe(0);
+    expect(r.stdout).toContain('# armkit plan: install cryptodev 0.1');
+  });
+
   it('refuses a cross build', async () => {
     const r = await armkit(['install', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest']);
     expect(r.exitCode, show(r)).toBe(2);

@@ -148,7 +148,7 @@ describe('--kernel-image with a kernel RPM', () => {
     const kmod = join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64', readdirSync(join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64')).find((f) => f.startsWith('kmod-'))!);
     const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--kernel-image', kmod]);
     expect(r.exitCode, show(r)).toBe(2);
-    expect(r.stderr).toMatch(/holds no kernel image for 6\S+ \(looked for \/lib\/modules\/\S+\/vmlinuz and \/boot\/vmlinuz-/);
+    expect(r.stderr).toMatch(/holds no kernel image for 6\S+ \(looked for \/lib\/modules\/\S+\/vmlinuz, \/usr\/lib\/modules\/\S+\/vmlinuz and \/boot\/vmlinuz-/);
   });
 });
 

@@ -145,12 +145,12 @@ describe('armkit spec openssl through the CLI', () => {
     expect(existsSync(srpm)).toBe(true);
   });
 
-  it('--srpm --json: writes out/openssl/3.0.9/ and describes every change', async () => {
+  it('--srpm --json: writes out/openssl/3.0.9/spec/ and describes every change', async () => {
     const out = join(work, 'out-srpm');
     const r = await armkit(['spec', 'openssl', '--srpm', srpm, '--out', out, '--json']);
     expect(r.exitCode, show(r)).toBe(0);
     const doc = JSON.parse(r.stdout);
-    const dest = join(out, 'openssl', '3.0.9');
+    const dest = join(out, 'openssl', '3.0.9', 'spec');
     expect(doc).toMatchObject({
       ok: true,
       recipe: 'openssl',
@@ -206,20 +206,20 @@ describe('armkit spec openssl through the CLI', () => {
     expect(r.stderr).toContain('flags: enable-devcryptoeng at line 55, in ./Configure (line 54)');
     expect(r.stderr).toContain('rpmspec -P parses the patched spec');
     expect(r.stderr).toContain('check on the board, once the rebuilt package and the cryptodev kmod are installed: openssl engine -t -c devcrypto');
-    expect(readFileSync(join(out, 'openssl', '3.0.9', 'openssl.spec'), 'utf8')).toContain('\nRelease: 2%{?dist}.board1\n');
+    expect(readFileSync(join(out, 'openssl', '3.0.9', 'spec', 'openssl.spec'), 'utf8')).toContain('\nRelease: 2%{?dist}.board1\n');
   });
 
   it('patching the patched spec changes nothing and says so', async () => {
     const first = join(work, 'out-once');
     expect((await armkit(['spec', 'openssl', '--spec', fixture, '--out', first])).exitCode).toBe(0);
     const patched = join(work, 'patched-once.spec');
-    cpSync(join(first, 'openssl', '3.0.9', 'openssl.spec'), patched);
+    cpSync(join(first, 'openssl', '3.0.9', 'spec', 'openssl.spec'), patched);
     const r = await armkit(['spec', 'openssl', '--spec', patched, '--out', join(work, 'out-twice'), '--json']);
     expect(r.exitCode, show(r)).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ changed: false, changes: [], notes: ['the spec is already patched for the engine: nothing changed'] });
-    expect(readFileSync(join(work, 'out-twice', 'openssl', '3.0.9', 'openssl.spec'), 'utf8')).toBe(readFileSync(patched, 'utf8'));
-    expect(readFileSync(join(work, 'out-twice', 'openssl', '3.0.9', 'openssl.spec.diff'), 'utf8')).toBe('');
+    expect(readFileSync(join(work, 'out-twice', 'openssl', '3.0.9', 'spec', 'openssl.spec'), 'utf8')).toBe(readFileSync(patched, 'utf8'));
+    expect(readFileSync(join(work, 'out-twice', 'openssl', '3.0.9', 'spec', 'openssl.spec.diff'), 'utf8')).toBe('');
   });
 });
 
