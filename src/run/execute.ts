@@ -41,8 +41,9 @@ export function asArmkitError(error: unknown, title: string): unknown {
   return new ArmkitError('step-failed', `${message}.`, { cause: error });
 }
 
+/** A terminal that can redraw: a TTY on stderr, not CI, and a known width (a pty without a size reports 0). */
 export function interactive(): boolean {
-  return Boolean(process.stderr.isTTY) && !process.env.CI;
+  return Boolean(process.stderr.isTTY) && !process.env.CI && (process.stderr.columns ?? 0) > 0;
 }
 
 export async function execute(plan: Plan, options: ExecuteOptions): Promise<ExecuteResult> {
