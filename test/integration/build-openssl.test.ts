@@ -152,7 +152,7 @@ describe('build openssl --engine mock|copr', () => {
     expect(r.exitCode, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^rpmbuild -bs --define '_topdir \S+\/rpmbuild' .*--define 'dist %\{nil\}' .*\S+\/SPECS\/openssl\.spec >> /m);
     expect(r.stdout).toMatch(/^mock -r fedora-rawhide-aarch64 --forcearch aarch64 --resultdir \S+\/results --rebuild \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm >> /m);
-    expect(r.stdout).toMatch(/^mkdir -p \S+\/openssl\/3\.0\.9\/aarch64 && cp \S+\/results\/\*\.rpm /m);
+    expect(r.stdout).toMatch(/^rm -rf (\S+\/openssl\/3\.0\.9\/aarch64) && mkdir -p \1 && cp \S+\/results\/\*\.rpm \1\/$/m);
   });
 
   it('--dry-run prints the whole Copr sequence: submit without waiting, watch, download', async () => {
