@@ -22,14 +22,20 @@ async function env() {
 }
 
 function kmodOptions(command: Command): Command {
-  return command
+  command
     .option('--arch <arch>', 'target architecture: aarch64, armv7hl, armv5tel, x86_64 (default: this host)')
     .addOption(new Option('--mode <mode>', 'native or cross (default: native for the host architecture, else cross)').choices(['native', 'cross']))
     .option('--kernel <kernel>', 'kernel to build against: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR')
     .option('--source <path>', 'local source tarball or directory instead of a download (a copy of a pinned archive is verified by sha256; anything else has no checksum)')
-    .option('--version <version>', 'source version from the recipe (or the version to label --source with)')
+    .option('--version <version>', 'source version from the recipe (or the version to label --source with)');
+  return runOptions(command);
+}
+
+/** Options every command that plans and runs steps shares. */
+function runOptions(command: Command): Command {
+  return command
     .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
-    .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR or ~/.cache/armkit)')
+    .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR, else $XDG_CACHE_HOME/armkit or ~/.cache/armkit)')
     .option('--dry-run', 'print the commands that would run, as a shell script, and change nothing')
     .option('--json', 'print one JSON document (the plan, or the result) on stdout')
     .option('--verbose', 'show every command\'s output as it runs');
@@ -78,7 +84,7 @@ export function buildProgram(): Command {
       await installCommand(recipe, options, await env(), controller.signal);
     });
 
-  program
+  const testCmd = program
     .command('test')
     .description('boot the target kernel in QEMU and prove the built packages: autoload, /dev/crypto, known answers, unload')
     .argument('<recipe>', 'recipe name, e.g. cryptodev')
@@ -89,17 +95,12 @@ export function buildProgram(): Command {
     .option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz or a kernel RPM)')
     .option('--openssl', 'also check the OpenSSL engine with the newest armkit-built openssl RPMs (out/openssl/*/ARCH)')
     .option('--openssl-from <dir>', 'the armkit-built openssl RPMs to check (implies --openssl)')
-    .option('--timeout <seconds>', 'stop the guest after this long', '120')
-    .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
-    .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR or ~/.cache/armkit)')
-    .option('--dry-run', 'print the commands that would run, as a shell script')
-    .option('--json', 'print the checks as one JSON document on stdout')
-    .option('--verbose', 'show every command\'s output as it runs')
-    .action(async (recipe: string, options) => {
-      jsonMode = Boolean(options.json);
-      const { testCommand } = await import('./commands/test.js');
-      await testCommand(recipe, options, await env(), controller.signal);
-    });
+    .option('--timeout <seconds>', 'stop the guest after this long', '120');
+  runOptions(testCmd).action(async (recipe: string, options) => {
+    jsonMode = Boolean(options.json);
+    const { testCommand } = await import('./commands/test.js');
+    await testCommand(recipe, options, await env(), controller.signal);
+  });
 
   program
     .command('spec')
