@@ -3,7 +3,7 @@
  * and plan the new source RPM and the binary build with the chosen engine (local rpmbuild, mock or Copr).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { planOpensslBuild, type BuildEngine } from '../plan/openssl.js';
@@ -12,11 +12,13 @@ import { loadOpensslRecipe } from '../recipes/openssl.js';
 import { defaultCacheDir } from '../paths.js';
 import { unifiedDiff } from '../spec/diff.js';
 import { patchOpensslSpec } from '../spec/openssl.js';
+import { pickSpec } from '../spec/srpm.js';
 import { defineArgs, missingParseMacros } from '../spec/rpm-macros.js';
 import { tail } from '../run/runner.js';
 import { ArmkitError } from '../errors.js';
 import { chooseArchAndMode, type Env } from './kmod-input.js';
 import { latestBuild } from '../artifacts/builds.js';
+import { unpackRpm } from '../artifacts/rpm-payload.js';
 import type { Arch } from '../arch.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -58,9 +60,7 @@ async function cryptodevHeader(options: OpensslBuildOptions, arch: Arch, inputs:
   const devel = existsSync(from) ? readdirSync(from).find((f) => /-devel-.*\.rpm$/.test(f)) : undefined;
   if (!devel) throw usageError(`${from} has no cryptodev devel RPM to take crypto/cryptodev.h from.`);
   const dir = join(inputs, 'cryptodev-devel');
-  mkdirSync(dir, { recursive: true });
-  await env.runner.run(['rpm2cpio', join(from, devel)], { stdoutFile: join(dir, 'payload.cpio'), logFile: join(inputs, 'unpack.log') });
-  await env.runner.run(['cpio', '-idm', '--quiet'], { cwd: dir, stdinFile: join(dir, 'payload.cpio'), logFile: join(inputs, 'unpack.log') });
+  await unpackRpm(env.runner, join(from, devel), dir, { logFile: join(inputs, 'unpack.log') });
   const include = join(dir, 'usr', 'include');
   if (!existsSync(join(include, 'crypto', 'cryptodev.h'))) throw usageError(`${devel} holds no crypto/cryptodev.h.`);
   return include;
@@ -88,13 +88,10 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
   const inputs = join(work, 'inputs');
   const sourcesDir = join(inputs, 'sources');
   rmSync(inputs, { recursive: true, force: true });
-  mkdirSync(sourcesDir, { recursive: true });
-  const payload = join(inputs, 'payload.cpio');
-  await env.runner.run(['rpm2cpio', srpm], { stdoutFile: payload, logFile: join(inputs, 'unpack.log') });
-  await env.runner.run(['cpio', '-idm', '--quiet', '--no-absolute-filenames'], { cwd: sourcesDir, stdinFile: payload, logFile: join(inputs, 'unpack.log') });
+  await unpackRpm(env.runner, srpm, sourcesDir, { logFile: join(inputs, 'unpack.log') });
   const specs = readdirSync(sourcesDir).filter((f) => f.endsWith('.spec'));
   if (specs.length === 0) throw new ArmkitError('verification', `${srpm} has no .spec file: is it a source RPM?`);
-  const specName = specs.find((s) => /^openssl/.test(s)) ?? specs.sort()[0]!;
+  const specName = pickSpec(specs);
   const original = readFileSync(join(sourcesDir, specName), 'utf8');
   for (const s of specs) rmSync(join(sourcesDir, s));
 

@@ -49,10 +49,10 @@ export function collectChecks(host: Host, options: Pick<DoctorOptions, 'arch' | 
     const found = host.which(arch.qemu.binary);
     checks.push({ name: arch.qemu.binary, purpose: 'armkit test (QEMU guest)', ok: Boolean(found), optional: true, ...(found ? { found } : {}), packages, install: installCommands(packages) });
   }
-  if (mode === 'cross' && arch.cross[0]) {
+  if (mode === 'cross') {
     // A static C library for the target, for the known-answer program armkit test compiles.
     const libc: Packages = { debian: [`libc6-dev-${arch.debian.arch}-cross`], fedora: [] };
-    const libcA = `/usr/${arch.cross[0].prefix.replace(/-$/, '')}/lib/libc.a`;
+    const libcA = `/usr/${arch.libc.triplet}/lib/libc.a`;
     const found = existsSync(libcA);
     checks.push({ name: `static libc for ${arch.rpm}`, purpose: 'armkit test (known-answer program)', ok: found, optional: true, ...(found ? { found: libcA } : {}), packages: libc, install: installCommands(libc) });
   }

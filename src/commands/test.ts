@@ -12,10 +12,10 @@ import { resolveGuestAssets } from '../guest/assets.js';
 import { formatResults, summarize, type CheckResult } from '../guest/report.js';
 import { defaultCacheDir } from '../paths.js';
 import { latestBuild } from '../artifacts/builds.js';
+import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { planGuestTest, type OpensslUnderTest, type Optional } from '../plan/guest-test.js';
 import { chooseCross } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
-import type { Runner } from '../run/runner.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -44,15 +44,6 @@ interface BuildManifest {
   artifacts: Array<{ file: string; name: string; arch: string }>;
 }
 
-export { latestBuild } from '../artifacts/builds.js';
-
-async function unpackRpm(runner: Runner, rpm: string, dir: string, logFile: string): Promise<void> {
-  mkdirSync(dir, { recursive: true });
-  const cpio = join(dir, '.payload.cpio');
-  await runner.run(['rpm2cpio', rpm], { stdoutFile: cpio, logFile });
-  await runner.run(['cpio', '-idm', '--quiet'], { cwd: dir, stdinFile: cpio, logFile });
-  rmSync(cpio);
-}
 
 /** The known-answer program needs cryptodev-linux's own header, not a stand-in with the same name. */
 export function katFromHeader(headerPath: string, develFile: string): Optional<{ includeDir: string }> {
@@ -142,10 +133,10 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   const inputs = join(work, 'inputs');
   rmSync(inputs, { recursive: true, force: true });
   const inputLog = join(inputs, 'unpack.log');
-  await unpackRpm(env.runner, devel, join(inputs, 'devel'), inputLog);
+  await unpackRpm(env.runner, devel, join(inputs, 'devel'), { logFile: inputLog });
   const kat = katFromHeader(join(inputs, 'devel', 'usr', 'include', 'crypto', 'cryptodev.h'), devel.split('/').pop()!);
 
-  await unpackRpm(env.runner, srpm, join(inputs, 'srpm'), inputLog);
+  await unpackRpm(env.runner, srpm, join(inputs, 'srpm'), { logFile: inputLog });
   let upstream: Optional<{ srcDir: string; programs: string[] }> = { skip: 'the source RPM has no source archive' };
   const archive = manifest.source.file ? join(inputs, 'srpm', manifest.source.file) : undefined;
   if (archive && existsSync(archive)) {

@@ -6,6 +6,7 @@ import { ArmkitError, missing } from '../errors.js';
 import { expandGlob } from '../artifacts/glob.js';
 import { fetchVerified, verifyFile } from '../artifacts/fetch.js';
 import { publish, type Manifest } from '../artifacts/publish.js';
+import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { checkModule } from '../kernel/module-check.js';
 import { packInitramfs } from '../guest/cpio.js';
 import { formatResults, parseSerialLog, summarize, type CheckResult } from '../guest/report.js';
@@ -175,10 +176,7 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
       if (step.moduleInRpm) {
         const scratch = step.scratch ?? join(dirname(modulePath), 'payload');
         rmSync(scratch, { recursive: true, force: true });
-        mkdirSync(scratch, { recursive: true });
-        const cpioFile = join(scratch, 'payload.cpio');
-        await ctx.runner.run(['rpm2cpio', modulePath], { stdoutFile: cpioFile, logFile: log('payload.log') });
-        await ctx.runner.run(['cpio', '-idm', '--quiet'], { cwd: scratch, stdinFile: cpioFile, logFile: log('payload.log') });
+        await unpackRpm(ctx.runner, modulePath, scratch, { logFile: log('payload.log') });
         modulePath = join(scratch, step.moduleInRpm);
       }
       const facts = checkModule(modulePath, step.arch, step.release);

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
-import { katFromHeader, latestBuild, upstreamChecks } from '../../src/commands/test.js';
+import { latestBuild } from '../../src/artifacts/builds.js';
+import { katFromHeader, upstreamChecks } from '../../src/commands/test.js';
 import { cryptoModulePaths, debFileName } from '../../src/guest/assets.js';
 import { catchArmkit, tempDir, writeTree } from './helpers.js';
 
