@@ -30,8 +30,11 @@ export interface Arch {
   debian: { arch: string; flavour: string };
   /** OpenSSL Configure target. */
   openssl: string;
-  /** QEMU system emulation of a board with this CPU, if one can boot Debian's kernel for it. */
-  qemu: { binary: string; machine: string; cpu: string; console: string } | null;
+  /**
+   * QEMU system emulation of a board with this CPU, if one can boot Debian's kernel for it: extra arguments the
+   * board needs, and the firmware files QEMU loads for it at start (src/prereqs.ts says which package has each).
+   */
+  qemu: { binary: string; machine: string; cpu: string; console: string; args: string[]; firmware: string[] } | null;
   /** Default mock config / Copr chroot; null where Fedora no longer builds for the architecture. */
   fedoraChroot: string | null;
   /** glibc for the target: its Debian multiarch triplet (cross libraries live in /usr/<triplet>/lib) and loader. */
@@ -54,7 +57,7 @@ export const ARCHES: readonly Arch[] = [
     ],
     debian: { arch: 'arm64', flavour: 'arm64' },
     openssl: 'linux-aarch64',
-    qemu: { binary: 'qemu-system-aarch64', machine: 'virt', cpu: 'cortex-a57', console: 'ttyAMA0' },
+    qemu: { binary: 'qemu-system-aarch64', machine: 'virt', cpu: 'cortex-a57', console: 'ttyAMA0', args: [], firmware: [] },
     fedoraChroot: 'fedora-rawhide-aarch64',
     libc: { triplet: 'aarch64-linux-gnu', loader: '/lib/ld-linux-aarch64.so.1' },
   },
@@ -75,7 +78,7 @@ export const ARCHES: readonly Arch[] = [
     ],
     debian: { arch: 'armhf', flavour: 'armmp' },
     openssl: 'linux-armv4',
-    qemu: { binary: 'qemu-system-arm', machine: 'virt', cpu: 'cortex-a15', console: 'ttyAMA0' },
+    qemu: { binary: 'qemu-system-arm', machine: 'virt', cpu: 'cortex-a15', console: 'ttyAMA0', args: [], firmware: [] },
     // Fedora stopped building for 32-bit ARM with Fedora 37.
     fedoraChroot: null,
     libc: { triplet: 'arm-linux-gnueabihf', loader: '/lib/ld-linux-armhf.so.3' },
@@ -116,7 +119,9 @@ export const ARCHES: readonly Arch[] = [
     ],
     debian: { arch: 'amd64', flavour: 'amd64' },
     openssl: 'linux-x86_64',
-    qemu: { binary: 'qemu-system-x86_64', machine: 'q35', cpu: 'max', console: 'ttyS0' },
+    // No KVM on build machines and CI runners: TCG, stated so QEMU does not probe. No VGA card: its ROM
+    // (vgabios-stdvga.bin) is one more file to need, and the console is serial.
+    qemu: { binary: 'qemu-system-x86_64', machine: 'q35', cpu: 'max', console: 'ttyS0', args: ['-accel', 'tcg', '-vga', 'none'], firmware: ['bios-256k.bin', 'linuxboot_dma.bin'] },
     fedoraChroot: 'fedora-rawhide-x86_64',
     libc: { triplet: 'x86_64-linux-gnu', loader: '/lib64/ld-linux-x86-64.so.2' },
   },

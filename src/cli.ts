@@ -120,10 +120,11 @@ export function buildProgram(): Command {
 
   program
     .command('doctor')
-    .description('list what this host lacks to build for an architecture, with the install commands')
-    .option('--arch <arch>', 'target architecture (default: this host)')
+    .description('list what this host lacks for the commands it will run, with the install commands')
+    .option('--arch <arch>', 'target architecture(s): ARCH[,ARCH...] or all (default: this host)')
     .addOption(new Option('--mode <mode>', 'native or cross').choices(['native', 'cross']))
-    .option('--fix', 'install what is missing (apt-get or dnf; needs root)')
+    .option('--for <uses>', 'what the host will do: build, install, test, spec, openssl, suite (armkit\'s test suite), comma-separated, or all (default: build, with test as optional)')
+    .option('--fix', 'install what is missing, the optional parts too (apt-get or dnf; needs root)')
     .option('--json', 'print the checks as JSON on stdout')
     .action(async (options) => {
       jsonMode = Boolean(options.json);

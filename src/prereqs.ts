@@ -1,8 +1,12 @@
 /**
- * The programs armkit runs and the packages that provide them, for apt-get and dnf. Both the executor's preflight
- * (refuse to start a plan that would stop half-way for a missing tool) and `armkit doctor` read this table.
+ * What armkit needs from the host and the packages that provide it, for apt-get and dnf. This is the one table:
+ * the executor's preflight (refuse to start a plan that would stop half-way for a missing tool), `armkit doctor`
+ * and `doctor --fix`, and test/setup-host.sh (which runs `doctor --fix` for the test suite) all read it, so they
+ * cannot drift apart. docs/packages.md names the source each Fedora name was checked against.
  */
-import type { Arch, CrossCompiler } from './arch.js';
+import { existsSync } from 'node:fs';
+import { ARCHES, type Arch, type CrossCompiler } from './arch.js';
+import { expandGlob } from './artifacts/glob.js';
 import { missing } from './errors.js';
 import type { Host } from './host.js';
 
@@ -11,35 +15,104 @@ export interface Packages {
   fedora: string[];
 }
 
+/** A thing the host must have: a program on PATH, or a file at one of several paths (firmware, static libraries). */
+export interface Need {
+  /** How doctor names it: the program, or the file. */
+  name: string;
+  program?: string;
+  /** Any of these paths will do (distributions put firmware in different places); `*` in the last component. */
+  files?: string[];
+  packages: Packages;
+  /** Why Fedora has no package for it, when packages.fedora is empty. A need without either is a table bug. */
+  fedoraNone?: string;
+}
+
+const p = (debian: string[], fedora: string[]): Packages => ({ debian, fedora });
+
 const PROGRAMS: Record<string, Packages> = {
-  make: { debian: ['make'], fedora: ['make'] },
-  gcc: { debian: ['gcc'], fedora: ['gcc'] },
-  rpmbuild: { debian: ['rpm'], fedora: ['rpm-build'] },
-  rpm: { debian: ['rpm'], fedora: ['rpm'] },
-  rpm2cpio: { debian: ['rpm2cpio'], fedora: ['rpm'] },
-  cpio: { debian: ['cpio'], fedora: ['cpio'] },
-  depmod: { debian: ['kmod'], fedora: ['kmod'] },
-  modprobe: { debian: ['kmod'], fedora: ['kmod'] },
-  install: { debian: ['coreutils'], fedora: ['coreutils'] },
-  'apt-get': { debian: ['apt'], fedora: [] },
-  'apt-cache': { debian: ['apt'], fedora: [] },
-  'dpkg-deb': { debian: ['dpkg'], fedora: ['dpkg'] },
-  pahole: { debian: ['pahole'], fedora: ['dwarves'] },
-  mock: { debian: ['mock'], fedora: ['mock'] },
-  'copr-cli': { debian: [], fedora: ['copr-cli'] },
-  rpmspec: { debian: ['rpm'], fedora: ['rpm-build'] },
-  'qemu-system-aarch64': { debian: ['qemu-system-arm'], fedora: ['qemu-system-aarch64'] },
-  'qemu-system-arm': { debian: ['qemu-system-arm'], fedora: ['qemu-system-arm'] },
-  'qemu-system-x86_64': { debian: ['qemu-system-x86'], fedora: ['qemu-system-x86'] },
+  make: p(['make'], ['make']),
+  gcc: p(['gcc'], ['gcc']),
+  rpmbuild: p(['rpm'], ['rpm-build']),
+  rpmspec: p(['rpm'], ['rpm-build']),
+  rpm: p(['rpm'], ['rpm']),
+  rpm2cpio: p(['rpm2cpio'], ['rpm']),
+  cpio: p(['cpio'], ['cpio']),
+  depmod: p(['kmod'], ['kmod']),
+  modprobe: p(['kmod'], ['kmod']),
+  modinfo: p(['kmod'], ['kmod']),
+  install: p(['coreutils'], ['coreutils']),
+  sha256sum: p(['coreutils'], ['coreutils']),
+  tar: p(['tar'], ['tar']),
+  gzip: p(['gzip'], ['gzip']),
+  patch: p(['patch'], ['patch']),
+  perl: p(['perl'], ['perl']),
+  file: p(['file'], ['file']),
+  'apt-get': p(['apt'], ['apt']),
+  'apt-cache': p(['apt'], ['apt']),
+  'dpkg-deb': p(['dpkg'], ['dpkg']),
+  pahole: p(['pahole'], ['dwarves']),
+  mock: p(['mock'], ['mock']),
+  'copr-cli': p([], ['copr-cli']),
+  'qemu-system-aarch64': p(['qemu-system-arm'], ['qemu-system-aarch64']),
+  'qemu-system-arm': p(['qemu-system-arm'], ['qemu-system-arm']),
+  'qemu-system-x86_64': p(['qemu-system-x86'], ['qemu-system-x86']),
 };
 
-/** Packages providing a program, including a cross toolchain's `<prefix>gcc`, `<prefix>strip`, ... */
-export function packagesFor(program: string, arches: readonly Arch[]): Packages | undefined {
+/**
+ * Firmware and option ROMs QEMU loads at start. A board that loads one that is missing does not start at all
+ * ("failed to find romfile"), so doctor checks them and the boot step names the package when QEMU says so.
+ */
+export const QEMU_FILES: Record<string, { paths: string[]; packages: Packages }> = {
+  'bios-256k.bin': { paths: ['/usr/share/seabios/bios-256k.bin', '/usr/share/qemu/bios-256k.bin'], packages: p(['seabios'], ['seabios-bin']) },
+  'vgabios-stdvga.bin': { paths: ['/usr/share/seabios/vgabios-stdvga.bin', '/usr/share/qemu/vgabios-stdvga.bin'], packages: p(['seabios'], ['seavgabios-bin']) },
+  'linuxboot_dma.bin': { paths: ['/usr/share/qemu/linuxboot_dma.bin'], packages: p(['qemu-system-data'], ['qemu-common']) },
+};
+
+/** iPXE's ROMs (efi-*.rom, pxe-*.rom): only a board with a network card needs one; armkit's guests have none. */
+const IPXE: Packages = p(['ipxe-qemu'], ['ipxe-roms-qemu']);
+
+/** The packaged amd64 kernel headers the test suite builds natively against. */
+const AMD64_HEADERS: Need = { name: 'amd64 kernel headers', files: ['/usr/src/linux-headers-*-amd64', '/usr/src/kernels/*.x86_64'], packages: p(['linux-headers-amd64'], ['kernel-devel']) };
+
+/** The package that holds a file QEMU could not find, if armkit knows it. */
+export function qemuFilePackages(file: string): Packages | undefined {
+  return QEMU_FILES[file]?.packages ?? (/^(efi|pxe)-[\w-]+\.rom$/.test(file) ? IPXE : undefined);
+}
+
+/** The static C library for the target, which the guest's known-answer program is linked against. */
+export function staticLibcNeed(arch: Arch, native: boolean): Need {
+  if (native) {
+    return { name: `libc.a for ${arch.rpm}`, files: [`/usr/lib/${arch.libc.triplet}/libc.a`, '/usr/lib64/libc.a', '/usr/lib/libc.a'], packages: p(['libc6-dev'], ['glibc-static']) };
+  }
+  return {
+    name: `libc.a for ${arch.rpm}`,
+    files: [`/usr/${arch.libc.triplet}/lib/libc.a`],
+    packages: p([`libc6-dev-${arch.debian.arch}-cross`], []),
+    fedoraNone: "Fedora's cross compilers build kernels only: it ships no C library for them at the path they search",
+  };
+}
+
+/** The table entry for a program, including a cross toolchain's `<prefix>gcc`, `<prefix>strip`, ... */
+export function packagesFor(program: string, arches: readonly Arch[] = ARCHES): Packages | undefined {
   if (PROGRAMS[program]) return PROGRAMS[program];
   for (const arch of arches) {
     for (const cross of arch.cross) {
       if (program.startsWith(cross.prefix)) return cross.packages;
     }
+  }
+  return undefined;
+}
+
+export function programNeed(program: string): Need {
+  return { name: program, program, packages: packagesFor(program) ?? p([], []) };
+}
+
+/** Where the need is met on this host, or undefined. */
+export function findNeed(need: Need, host: Host): string | undefined {
+  if (need.program) return host.which(need.program);
+  for (const file of need.files ?? []) {
+    const found = file.includes('*') ? expandGlob(file)[0] : existsSync(file) ? file : undefined;
+    if (found) return found;
   }
   return undefined;
 }
@@ -51,7 +124,7 @@ export function installCommands(packages: Packages): string[] {
   return commands;
 }
 
-export function installHint(program: string, arches: readonly Arch[]): string {
+export function installHint(program: string, arches: readonly Arch[] = ARCHES): string {
   const packages = packagesFor(program, arches);
   const commands = packages ? installCommands(packages) : [];
   if (commands.length === 0) return `${program} not found on PATH.`;
@@ -59,10 +132,10 @@ export function installHint(program: string, arches: readonly Arch[]): string {
 }
 
 /** Fails, naming every missing program with its install command, before anything has run. */
-export function assertPrograms(host: Host, programs: Iterable<string>, arches: readonly Arch[]): void {
-  const absent = [...new Set(programs)].filter((p) => !host.which(p));
+export function assertPrograms(host: Host, programs: Iterable<string>, arches: readonly Arch[] = ARCHES): void {
+  const absent = [...new Set(programs)].filter((prog) => !host.which(prog));
   if (absent.length === 0) return;
-  const hints = absent.map((p) => installHint(p, arches));
+  const hints = absent.map((prog) => installHint(prog, arches));
   throw missing(hints[0]!, hints.slice(1));
 }
 
@@ -83,3 +156,68 @@ export function toolchainPrograms(crossPrefix?: string): string[] {
 
 export const RPM_BUILD_PROGRAMS = ['rpmbuild', 'rpm', 'rpm2cpio', 'cpio', 'make'];
 export const DEBIAN_KERNEL_PROGRAMS = ['apt-get', 'apt-cache', 'dpkg-deb'];
+
+/** What each armkit command runs, for doctor: `--for build,test,...`. */
+export const USES = ['build', 'install', 'test', 'spec', 'openssl', 'suite'] as const;
+export type Use = (typeof USES)[number];
+
+export const USE_PURPOSE: Record<Use, string> = {
+  build: 'armkit build (kmod RPMs)',
+  install: 'armkit install',
+  test: 'armkit test (QEMU guest)',
+  spec: 'armkit spec openssl',
+  openssl: 'armkit build openssl (local rpmbuild)',
+  suite: "armkit's own test suite",
+};
+
+/**
+ * Everything one use needs for one target. Pure apart from the host facts it is given: the same list feeds doctor's
+ * report, doctor --fix and the test suite's setup.
+ */
+export function needsFor(use: Use, arch: Arch, mode: 'native' | 'cross', host: Host): Need[] {
+  const crossPrefix = mode === 'cross' ? chooseCross(arch, host).prefix : undefined;
+  const programs = (names: string[]) => names.map(programNeed);
+  const debianKernels = host.family === 'debian' ? DEBIAN_KERNEL_PROGRAMS : [];
+  switch (use) {
+    case 'build':
+      return programs([...RPM_BUILD_PROGRAMS, ...toolchainPrograms(crossPrefix), ...debianKernels]);
+    case 'install':
+      // armkit install builds for the machine it runs on only.
+      return mode === 'native' ? programs(['make', 'install', 'depmod', 'modprobe', ...toolchainPrograms()]) : [];
+    case 'test': {
+      if (!arch.qemu) return [];
+      const files = arch.qemu.firmware.map((file): Need => ({ name: file, files: QEMU_FILES[file]!.paths, packages: QEMU_FILES[file]!.packages }));
+      // busybox and the kernel image come from Debian's archive through armkit's own apt state.
+      return [
+        ...programs([arch.qemu.binary, 'rpm', 'rpm2cpio', 'cpio', 'depmod', 'make', `${crossPrefix ?? ''}gcc`, ...DEBIAN_KERNEL_PROGRAMS]),
+        ...files,
+        staticLibcNeed(arch, mode === 'native'),
+      ];
+    }
+    case 'spec':
+      return programs(['rpmspec', 'rpm', 'rpm2cpio', 'cpio']);
+    case 'openssl':
+      // rpmbuild's %prep applies the distribution's patches; OpenSSL's Configure is perl.
+      return programs(['rpmbuild', 'rpm', 'rpmspec', 'rpm2cpio', 'cpio', 'make', 'patch', 'perl', `${crossPrefix ?? ''}gcc`]);
+    case 'suite':
+      // What the tests run themselves, besides armkit: they ask file and modinfo about modules, apply diffs with
+      // patch, and build natively against the packaged amd64 headers.
+      return [
+        ...programs(['file', 'modinfo', 'patch', 'perl', 'tar', 'gzip', 'sha256sum']),
+        ...(arch === host.arch && arch.rpm === 'x86_64' ? [AMD64_HEADERS] : []),
+      ];
+  }
+}
+
+/** Every entry of the table, for the checks that keep it whole (every apt package has a dnf counterpart). */
+export function tableEntries(): Need[] {
+  return [
+    ...Object.keys(PROGRAMS).map(programNeed),
+    ...Object.entries(QEMU_FILES).map(([name, f]): Need => ({ name, files: f.paths, packages: f.packages })),
+    { name: 'iPXE option ROMs', files: [], packages: IPXE },
+    // Debian and Fedora name an architecture's cross toolchain differently (arm-linux-gnueabihf-, arm-linux-gnu-).
+    ...ARCHES.map((a): Need => ({ name: `${a.rpm} cross toolchain`, packages: p(a.cross.flatMap((c) => c.packages.debian), a.cross.flatMap((c) => c.packages.fedora)) })),
+    ...ARCHES.flatMap((a) => [staticLibcNeed(a, true), staticLibcNeed(a, false)]),
+    AMD64_HEADERS,
+  ];
+}

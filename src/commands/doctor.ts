@@ -1,20 +1,21 @@
 /**
- * armkit doctor: what this host lacks to build for an architecture, with the command that installs it;
- * --fix runs that command.
+ * armkit doctor: what this host lacks for the commands it will run (`--for`) and the architectures it will build
+ * for, with the command that installs it; --fix installs it. Every need comes from the one table in src/prereqs.ts.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARCHES } from '../arch.js';
-import { missing } from '../errors.js';
+import { ARCHES, findArch, type Arch } from '../arch.js';
+import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { installedHeaderDirs } from '../kernel/resolve.js';
-import { DEBIAN_KERNEL_PROGRAMS, RPM_BUILD_PROGRAMS, chooseCross, installCommands, packagesFor, toolchainPrograms, type Packages } from '../prereqs.js';
+import { findNeed, installCommands, needsFor, USES, USE_PURPOSE, type Packages, type Use } from '../prereqs.js';
 import { chooseArchAndMode, type Env } from './kmod-input.js';
 import { info, printJson } from './output.js';
 
 export interface DoctorOptions {
   arch?: string;
   mode?: string;
+  for?: string;
   fix?: boolean;
   json?: boolean;
 }
@@ -23,46 +24,78 @@ export interface Check {
   name: string;
   purpose: string;
   ok: boolean;
-  /** Needed only by `armkit test`: reported, not counted as missing for a build. */
+  /** Wanted by a command not asked for with --for (the test tools, by default): reported, not counted as missing. */
   optional?: boolean;
   found?: string;
   packages: Packages;
   install: string[];
+  fedoraNone?: string;
 }
 
-export function collectChecks(host: Host, options: Pick<DoctorOptions, 'arch' | 'mode'>): { label: string; checks: Check[] } {
-  const { arch, mode } = chooseArchAndMode(options, host);
-  const crossPrefix = mode === 'cross' ? chooseCross(arch, host).prefix : undefined;
-  const programs: Array<[string, string]> = [
-    ...RPM_BUILD_PROGRAMS.map((p): [string, string] => [p, 'RPM packaging']),
-    ...toolchainPrograms(crossPrefix).map((p): [string, string] => [p, mode === 'cross' ? `${arch.rpm} cross toolchain` : 'compiler']),
-    ['depmod', 'module index (armkit install)'],
-  ];
-  if (host.family === 'debian') programs.push(...DEBIAN_KERNEL_PROGRAMS.map((p): [string, string] => [p, '--kernel debian:...']));
-  const checks: Check[] = programs.map(([name, purpose]) => {
-    const packages = packagesFor(name, ARCHES) ?? { debian: [], fedora: [] };
-    const found = host.which(name);
-    return { name, purpose, ok: Boolean(found), ...(found ? { found } : {}), packages, install: installCommands(packages) };
-  });
-  if (arch.qemu) {
-    const packages = packagesFor(arch.qemu.binary, ARCHES) ?? { debian: [], fedora: [] };
-    const found = host.which(arch.qemu.binary);
-    checks.push({ name: arch.qemu.binary, purpose: 'armkit test (QEMU guest)', ok: Boolean(found), optional: true, ...(found ? { found } : {}), packages, install: installCommands(packages) });
+/** `--arch aarch64,armv7hl` or `all`; none: the host's own. */
+export function parseArches(value: string | undefined): Array<Arch | undefined> {
+  if (!value) return [undefined];
+  if (value.trim() === 'all') return [...ARCHES];
+  return value.split(',').map((a) => findArch(a));
+}
+
+export function parseUses(value: string | undefined): { required: Use[]; optional: Use[] } {
+  // By default: what building needs, and what proving the build in a guest needs (optional, but --fix installs it).
+  if (!value) return { required: ['build'], optional: ['test'] };
+  const names = value.split(',').map((u) => u.trim());
+  const uses = names.includes('all') ? USES.filter((u) => u !== 'suite' || names.includes('suite')) : names;
+  for (const u of uses) if (!(USES as readonly string[]).includes(u)) throw usageError(`--for ${u}: expected a list of ${USES.join(', ')} or all.`);
+  return { required: [...new Set(uses as Use[])], optional: [] };
+}
+
+export function collectChecks(host: Host, options: Pick<DoctorOptions, 'arch' | 'mode' | 'for'>): { label: string; checks: Check[] } {
+  const { required, optional } = parseUses(options.for);
+  const checks = new Map<string, Check>();
+  const labels: string[] = [];
+  const targets = parseArches(options.arch);
+  for (const wanted of targets) {
+    // --mode applies to one named architecture; with several, each gets its own default (native for this host's).
+    const { arch, mode } = chooseArchAndMode({ arch: wanted?.rpm, mode: targets.length > 1 ? undefined : options.mode }, host);
+    labels.push(`${arch.rpm} (${mode})`);
+    for (const use of [...required, ...optional]) {
+      for (const need of needsFor(use, arch, mode, host)) {
+        const prior = checks.get(need.name);
+        const isOptional = !required.includes(use);
+        if (prior) {
+          if (!isOptional) delete prior.optional;
+          if (!prior.purpose.includes(USE_PURPOSE[use])) prior.purpose += `; ${USE_PURPOSE[use]}`;
+          continue;
+        }
+        const found = findNeed(need, host);
+        checks.set(need.name, {
+          name: need.name,
+          purpose: USE_PURPOSE[use],
+          ok: Boolean(found),
+          ...(isOptional ? { optional: true } : {}),
+          ...(found ? { found } : {}),
+          packages: need.packages,
+          install: installCommands(need.packages),
+          ...(need.fedoraNone ? { fedoraNone: need.fedoraNone } : {}),
+        });
+      }
+    }
+    if (mode === 'native' && options.for === undefined) {
+      // A native build without --kernel builds for the running kernel; its headers are optional (--kernel works).
+      const release = host.kernelRelease;
+      const dir = installedHeaderDirs(release).find((d) => existsSync(join(d, 'Makefile')));
+      const packages = { debian: [`linux-headers-${release}`], fedora: [`kernel-devel-${release}`] };
+      checks.set(`headers for ${release}`, {
+        name: `headers for ${release}`,
+        purpose: 'native build for the running kernel (or pass --kernel)',
+        ok: Boolean(dir),
+        optional: true,
+        ...(dir ? { found: dir } : {}),
+        packages,
+        install: installCommands(packages),
+      });
+    }
   }
-  if (mode === 'cross') {
-    // A static C library for the target, for the known-answer program armkit test compiles.
-    const libc: Packages = { debian: [`libc6-dev-${arch.debian.arch}-cross`], fedora: [] };
-    const libcA = `/usr/${arch.libc.triplet}/lib/libc.a`;
-    const found = existsSync(libcA);
-    checks.push({ name: `static libc for ${arch.rpm}`, purpose: 'armkit test (known-answer program)', ok: found, optional: true, ...(found ? { found: libcA } : {}), packages: libc, install: installCommands(libc) });
-  }
-  if (mode === 'native') {
-    const release = host.kernelRelease;
-    const dir = installedHeaderDirs(release).find((d) => existsSync(join(d, 'Makefile')));
-    const packages = { debian: [`linux-headers-${release}`], fedora: [`kernel-devel-${release}`] };
-    checks.push({ name: `headers for ${release}`, purpose: 'native build for the running kernel (or pass --kernel)', ok: Boolean(dir), ...(dir ? { found: dir } : {}), packages, install: installCommands(packages) });
-  }
-  return { label: `${arch.rpm} (${mode}) on ${host.machine}, ${host.family} host`, checks };
+  return { label: `${labels.join(', ')} on ${host.machine}, ${host.family} host`, checks: [...checks.values()] };
 }
 
 function report(label: string, checks: Check[]): void {
@@ -75,24 +108,57 @@ function report(label: string, checks: Check[]): void {
   }
 }
 
+/** Which of the packages the archive offers: a package of the running kernel's headers may not exist at all. */
+async function availableDebian(packages: string[], env: Env): Promise<{ available: string[]; unavailable: string[] }> {
+  const result = await env.runner.capture(['apt-cache', 'policy', ...packages]);
+  const candidates = new Map<string, boolean>();
+  let current: string | undefined;
+  for (const line of result.stdout.split('\n')) {
+    const head = /^(\S+):$/.exec(line);
+    if (head) current = head[1];
+    const cand = /^\s+Candidate:\s*(\S+)/.exec(line);
+    if (current && cand) candidates.set(current, cand[1] !== '(none)');
+  }
+  return { available: packages.filter((pkg) => candidates.get(pkg)), unavailable: packages.filter((pkg) => !candidates.get(pkg)) };
+}
+
+async function fix(checks: Check[], env: Env): Promise<void> {
+  const family = env.host.family;
+  if (family === 'unknown') throw missing('armkit doctor --fix knows apt-get and dnf; install the missing packages by hand.');
+  const wanted = (c: Check) => [...new Set(c.packages[family])];
+  const absent = checks.filter((c) => !c.ok);
+  const noPackage = absent.filter((c) => wanted(c).length === 0);
+  for (const c of noPackage) env.warn(`${c.name}: no ${family === 'fedora' ? 'dnf' : 'apt-get'} package provides it${c.fedoraNone && family === 'fedora' ? ` (${c.fedoraNone})` : ''}.`);
+  let packages = [...new Set(absent.flatMap(wanted))];
+  if (packages.length === 0) return;
+  if (family === 'debian') {
+    await env.runner.run(['apt-get', 'update'], { echo: true });
+    const { available, unavailable } = await availableDebian(packages, env);
+    const requiredUnavailable = absent.filter((c) => !c.optional && wanted(c).some((pkg) => unavailable.includes(pkg)));
+    if (requiredUnavailable.length > 0) {
+      throw missing(`The package archive offers no ${unavailable.join(', ')}, which ${requiredUnavailable.map((c) => c.name).join(', ')} needs.`, [
+        'Check the apt sources (/etc/apt/sources.list*) and run "apt-get update".',
+      ]);
+    }
+    for (const pkg of unavailable) env.warn(`the package archive offers no ${pkg}; skipped (optional).`);
+    packages = available;
+    info(`armkit doctor: installing ${packages.join(' ')}`);
+    if (packages.length > 0) {
+      await env.runner.run(['apt-get', 'install', '-y', '--no-install-recommends', ...packages], { echo: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    }
+  } else {
+    info(`armkit doctor: installing ${packages.join(' ')}`);
+    await env.runner.run(['dnf', 'install', '-y', '--setopt=install_weak_deps=False', ...packages], { echo: true });
+  }
+}
+
 export async function doctorCommand(options: DoctorOptions, env: Env): Promise<void> {
   let { label, checks } = collectChecks(env.host, options);
   if (options.fix && checks.some((c) => !c.ok)) {
-    const family = env.host.family;
-    if (family === 'unknown') throw missing('armkit doctor --fix knows apt-get and dnf; install the missing packages by hand.');
-    const packages = [...new Set(checks.filter((c) => !c.ok).flatMap((c) => c.packages[family]))];
     // --fix installs the optional test tools too: the fixed host can build and test.
-    if (packages.length > 0) {
-      report(label, checks);
-      info(`armkit doctor: installing ${packages.join(' ')}`);
-      if (family === 'debian') {
-        await env.runner.run(['apt-get', 'update'], { echo: true });
-        await env.runner.run(['apt-get', 'install', '-y', '--no-install-recommends', ...packages], { echo: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
-      } else {
-        await env.runner.run(['dnf', 'install', '-y', ...packages], { echo: true });
-      }
-      ({ label, checks } = collectChecks(env.host, options));
-    }
+    report(label, checks);
+    await fix(checks, env);
+    ({ label, checks } = collectChecks(env.host, options));
   }
   const absent = checks.filter((c) => !c.ok && !c.optional);
   if (options.json) printJson({ ok: absent.length === 0, host: label, checks });

@@ -14,7 +14,8 @@ import { defaultCacheDir } from '../paths.js';
 import { latestBuild } from '../artifacts/builds.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { planGuestTest, type OpensslUnderTest, type Optional } from '../plan/guest-test.js';
-import { chooseCross } from '../prereqs.js';
+import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
+import type { Host } from '../host.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
@@ -53,6 +54,22 @@ export function katFromHeader(headerPath: string, develFile: string): Optional<{
     return { skip: `crypto/cryptodev.h in ${develFile} is not cryptodev-linux's (no CIOCGSESSION/CIOCCRYPT): the known-answer test needs the real header and module` };
   }
   return { run: { includeDir: headerPath.replace(/\/crypto\/cryptodev\.h$/, '') } };
+}
+
+/**
+ * The known-answer program is linked statically for the target. Without the target's libc.a it cannot be built:
+ * a missing prerequisite where the host's package manager has it, a check that could not run where it has none.
+ */
+export function staticLibcFor(arch: Arch, host: Host): { skip: string } | undefined {
+  const need = staticLibcNeed(arch, arch === host.arch);
+  if (findNeed(need, host)) return undefined;
+  const family = host.family === 'unknown' ? undefined : host.family;
+  if (family && need.packages[family].length === 0) {
+    return { skip: `no static C library for ${arch.rpm} on this host (${need.fedoraNone ?? 'no package provides one'})` };
+  }
+  throw missing(`The known-answer program needs ${need.name} (${need.files!.join(' or ')}), which is not installed.`, [
+    `Install it with ${installCommands(need.packages).map((c) => `"${c}"`).join(' or ')} (or run "armkit doctor --arch ${arch.rpm} --for test --fix").`,
+  ]);
 }
 
 /** Upstream's `make check` programs, read from tests/Makefile (those that need OpenSSL libraries are left out). */
@@ -134,7 +151,8 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   rmSync(inputs, { recursive: true, force: true });
   const inputLog = join(inputs, 'unpack.log');
   await unpackRpm(env.runner, devel, join(inputs, 'devel'), { logFile: inputLog });
-  const kat = katFromHeader(join(inputs, 'devel', 'usr', 'include', 'crypto', 'cryptodev.h'), devel.split('/').pop()!);
+  let kat = katFromHeader(join(inputs, 'devel', 'usr', 'include', 'crypto', 'cryptodev.h'), devel.split('/').pop()!);
+  if ('run' in kat) kat = staticLibcFor(arch, env.host) ?? kat;
 
   await unpackRpm(env.runner, srpm, join(inputs, 'srpm'), { logFile: inputLog });
   let upstream: Optional<{ srcDir: string; programs: string[] }> = { skip: 'the source RPM has no source archive' };

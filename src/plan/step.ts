@@ -13,10 +13,6 @@ interface StepBase {
 export interface ExecStep extends StepBase {
   kind: 'exec';
   argv: string[];
-  /** Stop the program after this long (a guest that never powers off). */
-  timeoutSeconds?: number;
-  /** Its exit status is no verdict (QEMU): a failure or timeout is noted and the plan goes on. */
-  ignoreFailure?: boolean;
   cwd?: string;
   env?: Record<string, string>;
   /** Log file name (under the plan's log directory) that receives the full output. */
@@ -121,6 +117,20 @@ export interface PackInitramfsStep extends StepBase {
   archive: string;
 }
 
+/**
+ * Boots a guest in QEMU, its serial console into `serialLog`. QEMU's exit status is no verdict on the checks (the
+ * serial log is): the step fails only when QEMU could not start the guest, with QEMU's own words.
+ */
+export interface BootGuestStep extends StepBase {
+  kind: 'boot-guest';
+  argv: string[];
+  serialLog: string;
+  /** Log file name (under the plan's log directory) for QEMU's own messages. */
+  log: string;
+  /** Stop the guest after this long (one that never powers off). */
+  timeoutSeconds: number;
+}
+
 /** Reads the guest's serial log and reports each check; fails when one failed or never reported. */
 export interface GuestReportStep extends StepBase {
   kind: 'guest-report';
@@ -193,6 +203,7 @@ export type Step =
   | ExtractDebsStep
   | ExtractTarStep
   | PackInitramfsStep
+  | BootGuestStep
   | GuestReportStep
   | CoprBuildStep
   | CheckHeadersStep

@@ -23,13 +23,14 @@ export function stepToShell(step: Step, logsDir: string): string {
   switch (step.kind) {
     case 'exec': {
       const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${q(v)} `).join('');
-      const cmd = `${env}${step.timeoutSeconds ? `timeout ${step.timeoutSeconds} ` : ''}${step.argv.map(q).join(' ')}`;
+      const cmd = `${env}${step.argv.map(q).join(' ')}`;
       const stdin = step.stdinFile ? ` < ${q(step.stdinFile)}` : '';
       const stdout = step.stdoutFile ? ` > ${q(step.stdoutFile)}` : '';
       const logged = step.stdoutFile ? `${cmd}${stdin}${stdout} 2>> ${q(join(logsDir, step.log))}` : `${cmd}${stdin} >> ${q(join(logsDir, step.log))} 2>&1`;
-      const line = step.cwd ? `(cd ${q(step.cwd)} && ${logged})` : logged;
-      return step.ignoreFailure ? `${line} || true  # its exit status is no verdict` : line;
+      return step.cwd ? `(cd ${q(step.cwd)} && ${logged})` : logged;
     }
+    case 'boot-guest':
+      return `timeout ${step.timeoutSeconds} ${step.argv.map(q).join(' ')} > ${q(step.serialLog)} 2>> ${q(join(logsDir, step.log))} || true  # its exit status is no verdict`;
     case 'mkdir':
       return `mkdir -p ${q(step.path)}`;
     case 'remove':

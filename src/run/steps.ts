@@ -8,6 +8,7 @@ import { fetchVerified, verifyFile } from '../artifacts/fetch.js';
 import { publish, type Manifest } from '../artifacts/publish.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { checkModule } from '../kernel/module-check.js';
+import { judgeBoot } from '../guest/boot.js';
 import { packInitramfs } from '../guest/cpio.js';
 import { formatResults, parseSerialLog, summarize, type CheckResult } from '../guest/report.js';
 import { assertTreeArch, inspectHeaderTree, treeTools } from '../kernel/tree.js';
@@ -42,15 +43,6 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
   const log = (name: string) => join(ctx.plan.logsDir, name);
   switch (step.kind) {
     case 'exec':
-      if (step.ignoreFailure) {
-        try {
-          await ctx.runner.run(step.argv, { cwd: step.cwd, env: step.env, logFile: log(step.log), stdinFile: step.stdinFile, stdoutFile: step.stdoutFile, echo: ctx.verbose, timeoutSeconds: step.timeoutSeconds });
-        } catch (error) {
-          if (error instanceof ArmkitError && error.kind === 'interrupted') throw error;
-          ctx.note((error as Error).message);
-        }
-        return;
-      }
       await ctx.runner.run(step.argv, {
         cwd: step.cwd,
         env: step.env,
@@ -58,9 +50,16 @@ export async function runStep(step: Step, ctx: StepContext): Promise<void> {
         stdinFile: step.stdinFile,
         stdoutFile: step.stdoutFile,
         echo: ctx.verbose,
-        timeoutSeconds: step.timeoutSeconds,
       });
       return;
+    case 'boot-guest': {
+      const outcome = await ctx.runner.attempt(step.argv, { logFile: log(step.log), stdoutFile: step.serialLog, echo: ctx.verbose, timeoutSeconds: step.timeoutSeconds });
+      const serial = existsSync(step.serialLog) ? readFileSync(step.serialLog, 'utf8') : '';
+      const failure = judgeBoot(step.argv[0]!, outcome, serial, log(step.log));
+      if (failure) throw failure;
+      if (outcome.timedOut) ctx.note(`the guest did not power off within ${step.timeoutSeconds} s and was stopped`);
+      return;
+    }
     case 'mkdir':
       mkdirSync(step.path, { recursive: true });
       return;

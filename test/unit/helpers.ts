@@ -50,6 +50,9 @@ export const forbiddenRunner: Runner = {
   run: async (argv) => {
     throw new Error(`runner.run must not be called (argv: ${argv.join(' ')})`);
   },
+  attempt: async (argv) => {
+    throw new Error(`runner.attempt must not be called (argv: ${argv.join(' ')})`);
+  },
   capture: async (argv) => {
     throw new Error(`runner.capture must not be called (argv: ${argv.join(' ')})`);
   },
