@@ -111,6 +111,7 @@ export function buildProgram(): Command {
     .option('--release-suffix <suffix>', 'suffix that marks the rebuilt Release (default: .cryptodev1)')
     .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
     .option('--out <dir>', 'directory for the patched spec and the diff', 'out')
+    .option('--no-verify', 'do not check the result with rpmspec -P, which runs the shell commands of the spec\'s own %(...) expansions (for a spec you do not trust)')
     .option('--json', 'print the result as one JSON document on stdout')
     .action(async (recipe: string, options) => {
       jsonMode = Boolean(options.json);
@@ -146,25 +147,47 @@ function reportError(error: ArmkitError): void {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
+/** Exit codes of the signals armkit stops for: 128 + the signal's number, as a shell reports them. */
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT_CODES.interrupted, SIGTERM: 143, SIGHUP: 129 };
+/** How long the running step may take to stop before armkit kills what is left and exits anyway. */
+const STOP_BOUND_MS = 10_000;
+
 export async function main(argv: string[]): Promise<number> {
-  let interrupts = 0;
-  process.on('SIGINT', () => {
-    interrupts += 1;
-    if (interrupts > 1) process.exit(EXIT_CODES.interrupted);
-    process.stderr.write('\narmkit: interrupted; stopping the running command (out/ is left as it was)\n');
-    controller.abort();
-  });
+  const { killAllNow, terminateAll } = await import('./run/groups.js');
+  const { removeScratch } = await import('./scratch.js');
+  let caught: string | undefined;
+  const finish = (code: number): never => {
+    killAllNow();
+    removeScratch();
+    process.exit(code);
+  };
+  for (const signal of Object.keys(SIGNAL_EXIT)) {
+    process.on(signal, () => {
+      if (caught) finish(SIGNAL_EXIT[caught]!);
+      caught = signal;
+      process.stderr.write(`\narmkit: ${signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`}; stopping the running command and what it started (out/ is left as it was)\n`);
+      controller.abort();
+      setTimeout(() => finish(SIGNAL_EXIT[signal]!), STOP_BOUND_MS).unref();
+    });
+  }
+  // Nothing armkit started outlives it, however it exits.
+  process.on('exit', killAllNow);
+  const stopped = async () => {
+    await terminateAll();
+    removeScratch();
+    return SIGNAL_EXIT[caught!]!;
+  };
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    return caught ? await stopped() : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version end through here too, with exit code 0.
       return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
     }
-    if (controller.signal.aborted && !(error instanceof ArmkitError && error.kind === 'interrupted')) {
-      reportError(new ArmkitError('interrupted', 'Interrupted.'));
-      return EXIT_CODES.interrupted;
+    if (caught) {
+      reportError(error instanceof ArmkitError && error.kind === 'interrupted' ? error : new ArmkitError('interrupted', 'Interrupted.'));
+      return stopped();
     }
     if (error instanceof ArmkitError) {
       reportError(error);

@@ -9,6 +9,7 @@ import type { PublishStep } from '../plan/step.js';
 import type { Runner } from '../run/runner.js';
 import { expandGlob } from './glob.js';
 import { sha256File } from './hash.js';
+import { scratch } from '../scratch.js';
 
 export interface ArtifactRecord {
   file: string;
@@ -42,6 +43,7 @@ export async function publish(step: PublishStep, runner: Runner): Promise<Manife
   const old = join(parent, `.${basename(step.dest)}.old-${process.pid}`);
   mkdirSync(parent, { recursive: true });
   rmSync(staging, { recursive: true, force: true });
+  const forget = scratch(staging);
   try {
     mkdirSync(staging);
     const described = await describeRpms(files, runner);
@@ -66,5 +68,7 @@ export async function publish(step: PublishStep, runner: Runner): Promise<Manife
     rmSync(staging, { recursive: true, force: true });
     if (!existsSync(step.dest) && existsSync(old)) renameSync(old, step.dest);
     throw error;
+  } finally {
+    forget();
   }
 }

@@ -2,8 +2,8 @@
  * Everything `build` and `install` learn from the outside world before planning: the recipe, the architecture and
  * mode, the cross toolchain on this host, the kernel headers and the source. Planning itself is pure.
  */
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { findArch, type Arch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
@@ -17,6 +17,7 @@ import { selectSource } from '../recipes/select.js';
 import { sha256File } from '../artifacts/hash.js';
 import type { Runner } from '../run/runner.js';
 import { ARCHES } from '../arch.js';
+import { assertPlainPath, isPlainName } from '../plain.js';
 
 export interface KmodOptions {
   arch?: string;
@@ -49,31 +50,73 @@ export function chooseArchAndMode(options: Pick<KmodOptions, 'arch' | 'mode'>, h
   return { arch, mode };
 }
 
-/** The single top directory of a source tarball, which rpm's %setup -n needs. */
-async function tarballTopdir(path: string): Promise<string> {
+/** A tarball's single top directory (rpm's %setup -n needs it) and its Makefile's text, if it has one. */
+async function inspectTarball(path: string): Promise<{ topdir: string; makefile?: string }> {
   const tar = await import('tar');
   const tops = new Set<string>();
-  await tar.t({ file: path, onReadEntry: (entry) => void tops.add(entry.path.replace(/^\.\//, '').split('/')[0]!) });
+  let makefile: string | undefined;
+  try {
+    await tar.t({
+      file: path,
+      onReadEntry: (entry) => {
+        const parts = entry.path.replace(/^\.\//, '').split('/');
+        tops.add(parts[0]!);
+        if (parts.length === 2 && parts[1] === 'Makefile' && entry.type === 'File' && entry.size < 1_000_000) {
+          const chunks: Buffer[] = [];
+          entry.on('data', (c: Buffer) => chunks.push(c));
+          entry.on('end', () => (makefile = Buffer.concat(chunks).toString('utf8')));
+        }
+      },
+    });
+  } catch (error) {
+    throw usageError(`--source ${path} is not a tar archive armkit can read (${(error as Error).message}).`);
+  }
   tops.delete('');
   tops.delete('pax_global_header');
   if (tops.size !== 1) throw usageError(`--source ${path}: expected one top directory in the archive, found ${[...tops].join(', ') || 'none'}.`);
-  return [...tops][0]!;
+  const topdir = [...tops][0]!;
+  if (!isPlainName(topdir)) {
+    throw usageError(`--source ${path}: the archive's top directory ${JSON.stringify(topdir)} has characters rpm or the shell would interpret; unpack it and pass the directory instead.`);
+  }
+  return { topdir, ...(makefile !== undefined ? { makefile } : {}) };
 }
 
-async function chooseSource(options: KmodOptions, recipe: KmodRecipe, recipeSelect: () => string, source: () => SourceInput): Promise<SourceInput> {
+/**
+ * The version an unpinned source says it is: its Makefile's VERSION (cryptodev-linux has one), else the version
+ * at the end of its directory name (name-1.2). Undefined when it says nothing.
+ */
+export function versionOfSource(makefile: string | undefined, dirName: string): string | undefined {
+  const fromMakefile = makefile && /^VERSION\s*[:?]?=[ \t]*([A-Za-z0-9._+~^]+)[ \t]*$/m.exec(makefile)?.[1];
+  if (fromMakefile) return fromMakefile;
+  return /-v?(\d+(?:\.\d+)+[A-Za-z0-9._+~^]*)$/.exec(dirName)?.[1];
+}
+
+async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: () => SourceInput): Promise<SourceInput> {
   if (!options.source) return source();
   const path = resolve(options.source);
   if (!existsSync(path)) throw usageError(`--source ${options.source}: no such file or directory.`);
-  if (statSync(path).isFile()) {
+  const isFile = statSync(path).isFile();
+  if (isFile) {
     // A local copy of one of the recipe's pinned archives is that source, checksum and all.
     const sha256 = await sha256File(path);
     const pinned = recipe.sources.find((s) => s.sha256 === sha256);
     if (pinned) return { kind: 'recipe', source: pinned, file: path };
+  } else if (!statSync(path).isDirectory()) {
+    throw usageError(`--source ${options.source} is neither a file nor a directory.`);
   }
-  const version = options.version ?? recipeSelect();
+  const tarball = isFile ? await inspectTarball(path) : undefined;
+  if (!isFile && !existsSync(join(path, 'Makefile'))) {
+    throw usageError(`--source ${options.source} is a directory without a Makefile: armkit builds a module with "make ${recipe.make.target}" in its source tree.`);
+  }
+  const makefile = tarball ? tarball.makefile : readFileSync(join(path, 'Makefile'), 'utf8');
+  const said = versionOfSource(makefile, tarball ? tarball.topdir : basename(path));
+  const version = options.version ?? said;
+  if (!version) {
+    throw usageError(`--source ${options.source} does not say its version (no VERSION in its Makefile, no version in its name): give it with --version.`);
+  }
   if (!/^[A-Za-z0-9._+~^]+$/.test(version)) throw usageError(`--version ${version} is not a valid RPM version.`);
-  if (statSync(path).isDirectory()) return { kind: 'directory', path, version };
-  return { kind: 'tarball', path, topdir: await tarballTopdir(path), version };
+  if (!isFile) return { kind: 'directory', path, version };
+  return { kind: 'tarball', path, topdir: tarball!.topdir, version };
 }
 
 export async function resolveKmodInput(recipeName: string, options: KmodOptions, env: Env): Promise<KmodPlanInput> {
@@ -86,15 +129,10 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
     crossPrefix = cross.prefix;
   }
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
-  // kbuild cannot build in paths with whitespace, and the cached Debian tree's Makefile includes the cache path.
-  if (/\s/.test(cacheDir)) throw usageError(`The cache directory "${cacheDir}" contains whitespace, which kernel builds cannot handle: set ARMKIT_CACHE_DIR or --cache-dir to a path without it.`);
+  // The cache holds the rpmbuild tree and the Debian header trees: its path reaches --define, make and kbuild.
+  assertPlainPath(cacheDir, 'The cache directory', 'set ARMKIT_CACHE_DIR or --cache-dir to a path of letters, digits and ._/+-');
   const kernel = await resolveKernel(options.kernel, arch, mode === 'native', { cacheDir, host: env.host, runner: env.runner, warn: env.warn });
-  const source = await chooseSource(
-    options,
-    recipe,
-    () => selectSource(recipe, kernel.version).version,
-    () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }),
-  );
-  if (/\s/.test(kernel.dir)) throw usageError(`The kernel header directory "${kernel.dir}" contains whitespace, which kbuild cannot handle: copy or link it to a path without.`);
+  const source = await chooseSource(options, recipe, () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }));
+  assertPlainPath(kernel.dir, 'The kernel header directory', 'copy or link it to a path of letters, digits and ._/+-');
   return { recipe, arch, mode, crossPrefix, kernel, source, cacheDir, jobs: env.host.cpus, now: env.now, armkitVersion: env.armkitVersion };
 }

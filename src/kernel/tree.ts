@@ -56,6 +56,10 @@ export function inspectHeaderTree(dir: string): HeaderTree {
         'Use a distribution header package (linux-headers-*, kernel-devel) or run "make modules_prepare" in a configured source tree.',
     );
   }
+  // The release names packages and paths and is written into the spec: only what real releases contain.
+  if (!/^[A-Za-z0-9._+~-]+$/.test(release)) {
+    throw mismatch(`${dir} says its release is ${JSON.stringify(release)}, which is not a kernel release (letters, digits and ._+~- only).`);
+  }
   const config = parseKconfig(readIfExists(join(dir, '.config')) ?? readIfExists(join(dir, 'include/generated/autoconf.h')) ?? '');
   if (config.size === 0) {
     throw missing(`${dir} has no kernel configuration (.config or include/generated/autoconf.h).`);

@@ -9,7 +9,8 @@ import type { Arch } from '../arch.js';
 import type { ResolvedKernel } from '../kernel/resolve.js';
 import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
 import { RPM_BUILD_PROGRAMS, toolchainPrograms } from '../prereqs.js';
-import { renderTemplate } from '../templates.js';
+import { isPlainName } from '../plain.js';
+import { MultilineText, renderTemplate } from '../templates.js';
 import type { Plan, Step } from './step.js';
 
 export type SourceInput =
@@ -81,7 +82,7 @@ function sourceSteps(input: KmodPlanInput, sourcesDir: string): { steps: Step[];
     };
   }
   if (source.kind === 'tarball') {
-    const file = basename(source.path);
+    const file = stagedName(basename(source.path), recipe.package, source.version);
     return { steps: [{ kind: 'copy', title: `Stage ${file}`, from: source.path, to: join(sourcesDir, file) }], file, topdir: source.topdir };
   }
   const topdir = `${recipe.package}-${source.version}`;
@@ -91,6 +92,21 @@ function sourceSteps(input: KmodPlanInput, sourcesDir: string): { steps: Step[];
     file,
     topdir,
   };
+}
+
+/**
+ * The name a local tarball gets in SOURCES and as Source0: its own when it is plain, else package-version with its
+ * archive suffix (rpm and the spec's shell would read `%`, `$` or quotes in a file name).
+ */
+export function stagedName(file: string, pkg: string, version: string): string {
+  if (isPlainName(file)) return file;
+  const suffix = /\.(tar\.(?:gz|xz|bz2|zst|lz)|tgz|tbz2|txz|tar)$/.exec(file)?.[0] ?? '.tar.gz';
+  return `${pkg}-${version}${suffix}`;
+}
+
+/** A build from a source no checksum vouches for is marked in its Release, so it never passes for the pinned one. */
+export function releaseOf(input: KmodPlanInput): string {
+  return input.source.kind === 'recipe' ? String(input.recipe.release) : `${input.recipe.release}.local`;
 }
 
 function changelogDate(now: Date): string {
@@ -105,9 +121,9 @@ export function renderKmodSpec(input: KmodPlanInput, source0: string, topdir: st
     armkitVersion: input.armkitVersion,
     package: recipe.package,
     version: sourceVersion(input.source),
-    release: recipe.release,
+    release: releaseOf(input),
     summary: recipe.summary,
-    description: recipe.description.trim(),
+    description: new MultilineText(recipe.description.trim()),
     license: recipe.license,
     homepage: recipe.homepage,
     source0,
@@ -133,8 +149,8 @@ function kernelPrepareTools(kernel: ResolvedKernel): string[] {
   return [...(kernel.prepare.length ? ['apt-get', 'dpkg-deb'] : []), ...(kernel.tools ?? [])];
 }
 
-function noChecksumWarning(path: string): string {
-  return `Building from ${path}: no checksum applies to a local source that is not one of the recipe's pinned archives.`;
+function noChecksumWarning(path: string, release?: string): string {
+  return `Building from ${path}: no checksum applies to a local source that is not one of the recipe's pinned archives${release ? `; its packages are marked Release ${release}` : ''}.`;
 }
 
 function modeLabel(input: KmodPlanInput): string {
@@ -166,7 +182,7 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   rpmbuild.push(specFile);
 
   const warnings: string[] = [];
-  if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path));
+  if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path, releaseOf(input)));
 
   const steps: Step[] = [
     { kind: 'remove', title: 'Clear the work directory', path: work },

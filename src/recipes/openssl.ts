@@ -21,6 +21,9 @@ const regex = z.string().refine((r) => {
 }, 'must be a regular expression');
 const configureOption = z.string().regex(/^[A-Za-z0-9_=.,+/-]+$/, 'must be one Configure argument without spaces or quotes');
 
+// A directory as the spec writes it: plain characters and %{macro} references, never %(...) or shell syntax.
+const specDir = z.string().regex(/^(?:[A-Za-z0-9._/+-]|%\{[A-Za-z_][A-Za-z0-9_]*\})+$/, 'must be a path of plain characters and %{macro} references');
+
 const option = z.strictObject({ option: configureOption, why: z.string().min(1) });
 
 const engineSeries = z.strictObject({
@@ -35,7 +38,7 @@ const engineSeries = z.strictObject({
   /** The engine's module file in the engines directory (dynamic only). */
   moduleFile: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
   /** Template under templates/ for the engine configuration. */
-  template: z.string().regex(/^[A-Za-z0-9_./-]+\.ejs$/),
+  template: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*\.ejs$/, 'must be a template path under templates/ (no ..)'),
   /** Configure options that keep the engine from being built; removed from %build. */
   disabling: z.array(option).default([]),
 });
@@ -70,9 +73,9 @@ export const opensslRecipeSchema = z
       /** The section openssl_conf names in the distribution's openssl.cnf, which a drop-in reopens to add engines. */
       initSection: z.string().regex(/^[A-Za-z0-9_]+$/),
       /** Where openssl.cnf lives when the spec does not say. */
-      defaultDir: z.string().min(1),
+      defaultDir: specDir,
       /** The engines directory when the spec's %files does not name one. */
-      defaultEnginesDir: z.string().min(1),
+      defaultEnginesDir: specDir,
     }),
     series: z.array(z.union([engineSeries, refusedSeries])).min(1),
   })

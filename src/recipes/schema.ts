@@ -10,10 +10,12 @@ const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digi
 const rpmVersion = z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be a valid RPM version (letters, digits, . _ + ~ ^)');
 const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=6.11.0"');
 const makeVariable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a make variable name');
+// Paths and names reach the spec's shell lines and make's command line: plain characters only.
 const relativePath = z
   .string()
-  .min(1)
+  .regex(/^[A-Za-z0-9._+/-]+$/, 'must be a path of letters, digits and ._+/- (no spaces, quotes, $ or %)')
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the source tree');
+const oneLine = z.string().min(1).regex(/^[^\n\r]+$/, 'must be one line');
 
 export const sourceSchema = z.strictObject({
   version: rpmVersion,
@@ -31,10 +33,10 @@ export const kmodRecipeSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
   kind: z.literal('kmod'),
   package: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/),
-  summary: z.string().min(1),
+  summary: oneLine,
   description: z.string().min(1),
-  homepage: z.url(),
-  license: z.string().min(1),
+  homepage: z.url().regex(/^[^\s'"`$\\]+$/, 'must be a URL without spaces, quotes, $ or backslashes'),
+  license: oneLine,
   licenseFiles: z.array(relativePath).default([]),
   release: z.number().int().positive(),
   sources: z.array(sourceSchema).min(1),
@@ -45,7 +47,7 @@ export const kmodRecipeSchema = z.strictObject({
     autoload: z.boolean(),
   }),
   make: z.strictObject({
-    target: z.string().min(1),
+    target: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be one make target name'),
     vars: z.strictObject({ kernelDir: makeVariable, arch: makeVariable, crossCompile: makeVariable }),
   }),
   headers: z.array(z.strictObject({ from: relativePath, to: relativePath })).default([]),

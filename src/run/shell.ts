@@ -11,6 +11,14 @@ function globPath(pattern: string): string {
   return pattern.split('/').map((part) => (part === '' || part.includes('*') ? part : q(part))).join('/');
 }
 
+/**
+ * A comment line whatever the text holds: a newline in a path or title must not end the comment and turn the
+ * rest into a command when the script runs.
+ */
+export function comment(text: string): string {
+  return `# ${text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`))}`;
+}
+
 function heredoc(path: string, content: string): string {
   // A heredoc always ends in a newline; content without one is written byte for byte with printf.
   if (!content.endsWith('\n')) return `printf '%s' ${q(content)} > ${q(path)}`;
@@ -30,7 +38,7 @@ export function stepToShell(step: Step, logsDir: string): string {
       return step.cwd ? `(cd ${q(step.cwd)} && ${logged})` : logged;
     }
     case 'boot-guest':
-      return `timeout ${step.timeoutSeconds} ${step.argv.map(q).join(' ')} > ${q(step.serialLog)} 2>> ${q(join(logsDir, step.log))} || true  # its exit status is no verdict`;
+      return `timeout ${step.timeoutSeconds} ${step.argv.map(q).join(' ')} > ${q(step.serialLog)} 2>> ${q(join(logsDir, step.log))} || true  ${comment('its exit status is no verdict')}`;
     case 'mkdir':
       return `mkdir -p ${q(step.path)}`;
     case 'remove':
@@ -69,8 +77,8 @@ export function stepToShell(step: Step, logsDir: string): string {
       return `(cd ${q(step.root)} && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) > ${q(step.archive)}`;
     case 'guest-report':
       return [
-        `grep -a '^ARMKIT:CHECK' ${q(step.serialLog)}  # every one of: ${step.expected.join(' ')} must say pass`,
-        ...step.skipped.map((s) => `# could not run: ${s.name}: ${s.reason}`),
+        `grep -a '^ARMKIT:CHECK' ${q(step.serialLog)}  ${comment(`every one of: ${step.expected.join(' ')} must say pass`)}`,
+        ...step.skipped.map((s) => comment(`could not run: ${s.name}: ${s.reason}`)),
       ].join('\n');
     case 'copr-build':
       return [
@@ -79,14 +87,14 @@ export function stepToShell(step: Step, logsDir: string): string {
         `copr-cli download-build -r ${q(step.chroot)} --dest ${q(step.dest)} "$id" >> ${q(join(logsDir, step.log))} 2>&1`,
       ].join('\n');
     case 'check-headers':
-      return `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  # armkit also checks ${step.arch.kconfig.join(', ')} in .config`;
+      return `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  ${comment(`armkit also checks ${step.arch.kconfig.join(', ')} in .config`)}`;
     case 'check-module': {
       const vermagic = `vermagic=${step.release} `;
-      if (!step.moduleInRpm) return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  # must be ${step.arch.elf.name}`;
+      if (!step.moduleInRpm) return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  ${comment(`must be ${step.arch.elf.name}`)}`;
       const scratch = step.scratch ?? '/tmp/armkit-payload';
       return [
         `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${globPath(step.path)} | (cd ${q(scratch)} && cpio -idm --quiet)`,
-        `file ${q(join(scratch, step.moduleInRpm))}  # must be ${step.arch.elf.name}`,
+        `file ${q(join(scratch, step.moduleInRpm))}  ${comment(`must be ${step.arch.elf.name}`)}`,
         `grep -aq ${q(vermagic)} ${q(join(scratch, step.moduleInRpm))}`,
       ].join('\n');
     }
@@ -96,7 +104,7 @@ export function stepToShell(step: Step, logsDir: string): string {
         // armkit swaps the whole directory in one rename; the script replaces it too.
         `rm -rf ${q(step.dest)} && mkdir -p ${q(step.dest)} && cp ${files.join(' ')} ${q(step.dest)}/`,
         `cp -r ${q(step.logsDir)} ${q(join(step.dest, 'logs'))}`,
-        `# armkit then writes ${join(step.dest, 'manifest.json')} (name, version, release, arch, size, sha256 of each file)`,
+        comment(`armkit then writes ${join(step.dest, 'manifest.json')} (name, version, release, arch, size, sha256 of each file)`),
       ].join('\n');
     }
   }
@@ -105,13 +113,13 @@ export function stepToShell(step: Step, logsDir: string): string {
 export function planToShell(plan: Plan): string {
   const lines = [
     '#!/bin/sh',
-    `# armkit plan: ${plan.summary}`,
-    ...plan.warnings.map((w) => `# warning: ${w}`),
-    `# needs: ${plan.requires.join(' ')}`,
+    comment(`armkit plan: ${plan.summary}`),
+    ...plan.warnings.map((w) => comment(`warning: ${w}`)),
+    comment(`needs: ${plan.requires.join(' ')}`),
     'set -eu',
   ];
   for (const step of plan.steps) {
-    lines.push('', `# ${step.title}`, stepToShell(step, plan.logsDir));
+    lines.push('', comment(step.title), stepToShell(step, plan.logsDir));
   }
   return `${lines.join('\n')}\n`;
 }

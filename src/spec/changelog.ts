@@ -69,7 +69,8 @@ export function addChangelogEntry(editor: SpecEditor, entry: ChangelogEntry): Ch
   // rpm wants entries newest first: never date the new one before the current top entry.
   const last = headerDate(topHeader);
   const date = last && last > entry.now ? last : entry.now;
-  const header = `* ${formatChangelogDate(date, style.day)} ${entry.packager}${style.separator === null ? '' : `${style.separator}${entry.evr}`}`;
+  // rpm expands macros in %changelog: a packager's name is text.
+  const header = `* ${formatChangelogDate(date, style.day)} ${entry.packager.replace(/%/g, '%%')}${style.separator === null ? '' : `${style.separator}${entry.evr}`}`;
   const touched = editor.insertAfter(section.start + top - 1, [header, ...entry.items.map((i) => `- ${i}`), '']);
   editor.record(
     { kind: 'changelog', what: `%changelog entry "${header}"`, why: 'records the rebuild in the package, in the style of the spec\'s newest entry' },

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mismatch } from '../errors.js';
+import { scratch } from '../scratch.js';
 import type { Runner } from '../run/runner.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
 
@@ -22,6 +23,7 @@ export function pickSpec(specs: string[]): string {
 
 export async function extractSpecFromSrpm(srpm: string, runner: Runner): Promise<ExtractedSpec> {
   const dir = mkdtempSync(join(tmpdir(), 'armkit-srpm-'));
+  const forget = scratch(dir);
   try {
     const out = join(dir, 'files');
     // No log files: they would go with the temporary directory; a failure carries the command's last lines.
@@ -37,5 +39,6 @@ export async function extractSpecFromSrpm(srpm: string, runner: Runner): Promise
     return { name, text: readFileSync(join(out, name), 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    forget();
   }
 }

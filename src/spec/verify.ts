@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mismatch } from '../errors.js';
+import { scratch } from '../scratch.js';
 import type { Runner } from '../run/runner.js';
 import { tail } from '../run/runner.js';
 import { defineArgs, missingParseMacros } from './rpm-macros.js';
@@ -19,6 +20,7 @@ export interface ParseCheck {
 
 export async function checkSpecParses(text: string, name: string, runner: Runner): Promise<ParseCheck> {
   const dir = mkdtempSync(join(tmpdir(), 'armkit-spec-'));
+  const forget = scratch(dir);
   try {
     const file = join(dir, name);
     writeFileSync(file, text);
@@ -31,5 +33,6 @@ export async function checkSpecParses(text: string, name: string, runner: Runner
     return { supplied: missing.map((m) => m.name), parsed: result.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    forget();
   }
 }

@@ -70,9 +70,9 @@ for (const c of CASES) {
     it('publishes the kmod, devel and source RPMs, manifest.json and logs', () => {
       expect(readdirSync(dest).sort()).toEqual(
         [
-          `cryptodev-linux-${FIXTURE_VERSION}-1.src.rpm`,
-          `cryptodev-linux-devel-${FIXTURE_VERSION}-1.noarch.rpm`,
-          `kmod-cryptodev-${release}-${FIXTURE_VERSION}-1.${c.arch}.rpm`,
+          `cryptodev-linux-${FIXTURE_VERSION}-1.local.src.rpm`,
+          `cryptodev-linux-devel-${FIXTURE_VERSION}-1.local.noarch.rpm`,
+          `kmod-cryptodev-${release}-${FIXTURE_VERSION}-1.local.${c.arch}.rpm`,
           'logs',
           'manifest.json',
         ].sort(),
@@ -91,7 +91,7 @@ for (const c of CASES) {
         expect(a.sha256).toBe(sha256(join(dest, a.file)));
         expect(a.size).toBe(readFileSync(join(dest, a.file)).length);
         expect(a.version).toBe(FIXTURE_VERSION);
-        expect(a.release).toBe('1');
+        expect(a.release).toBe('1.local');
       }
       expect(manifest.artifacts.find((a) => a.file.startsWith('kmod-'))).toMatchObject({ name: `kmod-cryptodev-${release}`, arch: c.arch });
       expect(manifest.artifacts.find((a) => a.file.endsWith('.src.rpm'))).toMatchObject({ name: 'cryptodev-linux', arch: 'src' });
@@ -104,8 +104,8 @@ for (const c of CASES) {
       expect(files).toContain(`/lib/modules/${release}/extra/cryptodev/cryptodev.ko`);
       expect(files).toContain('/etc/modules-load.d/cryptodev.conf');
       const provides = await rpmQuery(kmod, '--provides');
-      expect(provides).toContain(`kmod(cryptodev.ko) = ${FIXTURE_VERSION}-1`);
-      expect(provides).toContain(`cryptodev-kmod = ${FIXTURE_VERSION}-1`);
+      expect(provides).toContain(`kmod(cryptodev.ko) = ${FIXTURE_VERSION}-1.local`);
+      expect(provides).toContain(`cryptodev-kmod = ${FIXTURE_VERSION}-1.local`);
       const scripts = await rpmQuery(kmod, '--scripts');
       expect(scripts).toMatch(new RegExp(`postinstall scriptlet[^\\n]*\\n/sbin/depmod -a ${release.replace(/\./g, '\\.')}`));
       expect(scripts).toMatch(new RegExp(`postuninstall scriptlet[^\\n]*\\n/sbin/depmod -a ${release.replace(/\./g, '\\.')}`));
@@ -133,7 +133,7 @@ for (const c of CASES) {
     it('installs into a scratch rpm root', async () => {
       const root = tempDir(`root-${c.arch}`);
       const installed = await installIntoScratchRoot(root, [kmod, devel]);
-      expect(installed.split('\n').sort()).toEqual([`cryptodev-linux-devel-${FIXTURE_VERSION}-1.noarch`, `kmod-cryptodev-${release}-${FIXTURE_VERSION}-1.${c.arch}`]);
+      expect(installed.split('\n').sort()).toEqual([`cryptodev-linux-devel-${FIXTURE_VERSION}-1.local.noarch`, `kmod-cryptodev-${release}-${FIXTURE_VERSION}-1.local.${c.arch}`]);
       expect(existsSync(join(root, 'lib/modules', release, 'extra/cryptodev/cryptodev.ko'))).toBe(true);
       expect(existsSync(join(root, 'usr/include/crypto/cryptodev.h'))).toBe(true);
       expect(readFileSync(join(root, 'etc/modules-load.d/cryptodev.conf'), 'utf8')).toMatch(/^cryptodev$/m);

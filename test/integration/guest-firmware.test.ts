@@ -13,10 +13,17 @@ import { FIXTURE_MODULE, FIXTURE_VERSION, ROOT, TEST_CACHE, armkit, installedAmd
 const isRoot = process.getuid?.() === 0;
 const amd64 = installedAmd64Release();
 
+/**
+ * How to keep the namespace's mounts from reaching the host: make them private (unshare's default), or, inside a
+ * chroot (where "/" is no mount point and cannot be made private), leave them as they are when no mount here
+ * propagates anyway.
+ */
+const propagation = readFileSync('/proc/self/mountinfo', 'utf8').includes(' shared:') ? 'private' : 'unchanged';
+
 /** armkit run inside a mount namespace where each of `hide` is an empty directory. */
 async function armkitHiding(hide: string[], args: string[]) {
   const mounts = hide.map((d) => `mount -t tmpfs armkit-hidden ${d}`).join(' && ');
-  const r = await execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', `${mounts} && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin/armkit.js'), ...args], {
+  const r = await execa('unshare', ['--mount', '--propagation', propagation, 'sh', '-c', `${mounts} && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin/armkit.js'), ...args], {
     env: { ARMKIT_CACHE_DIR: TEST_CACHE, CI: 'true' },
     reject: false,
     stdin: 'ignore',
