@@ -15,133 +15,160 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 async function env() {
   const [{ probeHost }, { createRunner }, { warn }] = await Promise.all([
     import('./host.js'),
-    import('./run/runner.js'),
+    import('./proc/runner.js'),
     import('./commands/output.js'),
   ]);
-  return { host: probeHost(), runner: createRunner(controller.signal), warn, armkitVersion: pkg.version, now: new Date() };
+  // A build set's runners stop with armkit too: their signal follows the interrupt.
+  const runnerFor = (signal: AbortSignal) => createRunner(AbortSignal.any([controller.signal, signal]));
+  return { host: probeHost(), runner: createRunner(controller.signal), runnerFor, warn, armkitVersion: pkg.version, now: new Date() };
 }
 
-function kmodOptions(command: Command): Command {
-  command
-    .option('--arch <arch>', 'target architecture: aarch64, armv7hl, armv5tel, x86_64 (default: this host)')
-    .addOption(new Option('--mode <mode>', 'native or cross (default: native for the host architecture, else cross)').choices(['native', 'cross']))
-    .option('--kernel <kernel>', 'kernel to build against: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR')
-    .option('--source <path>', 'local source tarball or directory instead of a download (a copy of a pinned archive is verified by sha256; anything else has no checksum)')
-    .option('--version <version>', 'source version from the recipe (or the version to label --source with)');
-  return runOptions(command);
+/**
+ * Every option, declared once. Each command below lists exactly the options it takes, so none is shared by
+ * accident; the build command takes those of both recipe kinds and refuses the other kind's (commands/build.ts).
+ */
+const OPTIONS = {
+  arch: () => new Option('--arch <arch>', 'target architecture: aarch64, armv7hl, armv5tel, x86_64 (default: this host)'),
+  archList: () => new Option('--arch <arches>', 'target architecture(s): ARCH[,ARCH...] or all (aarch64, armv7hl, armv5tel, x86_64; default: this host)'),
+  mode: () => new Option('--mode <mode>', 'native or cross (default: native for the host architecture, else cross)').choices(['native', 'cross']),
+  kernel: () => new Option('--kernel <kernel>', 'kernel to build against: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR'),
+  kernelList: () => new Option('--kernel <kernels>', 'kernel(s) to build against, comma-separated: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR'),
+  source: () => new Option('--source <path>', 'local source tarball or directory instead of a download (a copy of a pinned archive is verified by sha256; anything else has no checksum)'),
+  version: () => new Option('--version <version>', 'source version from the recipe (or the version to label --source with)'),
+  recipes: () => new Option('--recipes <dir>', "directory of recipes that override armkit's own (repeatable)").argParser(collect),
+  cacheDir: () => new Option('--cache-dir <dir>', 'download, build and work cache (default: $ARMKIT_CACHE_DIR, else $XDG_CACHE_HOME/armkit or ~/.cache/armkit)'),
+  dryRun: () => new Option('--dry-run', 'print the commands that would run, as a shell script; read caches, write and download nothing'),
+  json: () => new Option('--json', 'print one JSON document (the plan, or the result) on stdout'),
+  verbose: () => new Option('--verbose', "show every command's output as it runs"),
+  timings: () => new Option('--timings', 'print where the time went, step by step'),
+  noWait: () => new Option('--no-wait', 'refuse instead of waiting when another armkit process uses the same work directory or out/ destination'),
+  out: () => new Option('--out <dir>', 'output root').default('out'),
+  engine: () => new Option('--engine <engine>', 'where the RPMs are built: local (rpmbuild here), mock, copr (spec recipes)').choices(['local', 'mock', 'copr']),
+  jobs: () => new Option('--jobs <n>', 'builds at once, for several architectures or kernels (default: the number of cores)'),
+  failFast: () => new Option('--fail-fast', 'stop the other builds at the first failure (without it they finish)'),
+  force: () => new Option('--force', 'rebuild even when the build cache has a build with the same inputs'),
+  test: () => new Option('--test', 'then prove the packages in a QEMU guest of the target kernel (armkit test)'),
+  timeout: () => new Option('--timeout <seconds>', 'stop the guest after this long (default: 120)'),
+  kernelImage: () => new Option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz or a kernel RPM)'),
+  srpm: () => new Option('--srpm <file>', "spec recipes: the distribution's source RPM to patch and rebuild"),
+  chroot: () => new Option('--chroot <name>', 'with mock/copr: the mock config or Copr chroot (default: fedora-rawhide-ARCH)'),
+  coprProject: () => new Option('--copr-project <owner/project>', 'with copr: the Copr project to build in'),
+  cryptodevFrom: () => new Option('--cryptodev-from <dir>', 'openssl, local engine: armkit cryptodev build whose devel RPM has crypto/cryptodev.h (default: the newest in out/)'),
+  releaseSuffix: () => new Option('--release-suffix <suffix>', 'openssl: suffix that marks the rebuilt Release (default: .cryptodev1)'),
+} as const;
+
+function withOptions(command: Command, names: Array<keyof typeof OPTIONS>): Command {
+  for (const name of names) command.addOption(OPTIONS[name]());
+  return command;
 }
 
-/** Options every command that plans and runs steps shares. */
-function runOptions(command: Command): Command {
-  return command
-    .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
-    .option('--cache-dir <dir>', 'download and work cache (default: $ARMKIT_CACHE_DIR, else $XDG_CACHE_HOME/armkit or ~/.cache/armkit)')
-    .option('--dry-run', 'print the commands that would run, as a shell script, and change nothing')
-    .option('--json', 'print one JSON document (the plan, or the result) on stdout')
-    .option('--verbose', 'show every command\'s output as it runs');
+function action(command: Command, run: (args: string[], options: Record<string, unknown>) => Promise<unknown>): Command {
+  return command.action(async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const options = cmd.opts();
+    jsonMode = Boolean(options.json);
+    await run(args.slice(0, -2) as string[], options);
+  });
 }
 
 export function buildProgram(): Command {
   const program = new Command('armkit')
     .description('Recipes to RPM packages for ARM boards: cryptodev-linux kmods and cryptodev-enabled OpenSSL.')
-    .version(pkg.version, '-V, --armkit-version', 'print armkit\'s version')
+    .version(pkg.version, '-V, --armkit-version', "print armkit's version")
     .showHelpAfterError('(run "armkit --help" for usage)')
     .exitOverride()
-    .addHelpText('after', '\nExit codes: 0 ok, 1 a build step failed, 2 usage, 3 invalid recipe, 4 missing prerequisite,\n5 verification failed (checksum, headers or module for the wrong arch/release), 130 interrupted.');
+    .addHelpText('after', '\nExit codes: 0 ok, 1 a build step failed, 2 usage, 3 invalid recipe, 4 missing prerequisite,\n5 verification failed (checksum, headers or module for the wrong arch/release), 130 interrupted (143 SIGTERM, 129 SIGHUP).');
 
-  kmodOptions(
-    program
-      .command('build')
-      .description('build a recipe into RPMs under out/<recipe>/<version>/<arch>/')
-      .argument('<recipe>', 'recipe name, e.g. cryptodev'),
-  )
-    .option('--out <dir>', 'output root', 'out')
-    .option('--test', 'then prove the packages in a QEMU guest of the target kernel (armkit test)')
-    .option('--timeout <seconds>', 'with --test: stop the guest after this long', '120')
-    .option('--kernel-image <file>', 'with --test: kernel to boot (default: the one the packages were built for)')
-    .option('--srpm <file>', 'openssl: the distribution\'s source RPM to patch and rebuild')
-    .addOption(new Option('--engine <engine>', 'openssl: where the binary RPMs are built').choices(['local', 'mock', 'copr']).default('local'))
-    .option('--chroot <name>', 'openssl with mock/copr: the mock config or Copr chroot (default: fedora-rawhide-ARCH)')
-    .option('--copr-project <owner/project>', 'openssl with copr: the Copr project to build in')
-    .option('--cryptodev-from <dir>', 'openssl, local engine: armkit cryptodev build whose devel RPM has crypto/cryptodev.h (default: the newest in out/)')
-    .option('--release-suffix <suffix>', 'openssl: suffix that marks the rebuilt Release (default: .cryptodev1)')
-    .action(async (recipe: string, options) => {
-      jsonMode = Boolean(options.json);
-      const { buildCommand } = await import('./commands/build.js');
-      await buildCommand(recipe, options, await env(), controller.signal);
-    });
-
-  kmodOptions(
-    program
-      .command('install')
-      .description('build natively and install onto this system (module, header, modules-load.d, depmod, modprobe)')
-      .argument('<recipe>', 'recipe name, e.g. cryptodev'),
-  )
-    .option('--destdir <dir>', 'stage the files under DIR instead (no root needed, nothing loaded)')
-    .action(async (recipe: string, options) => {
-      jsonMode = Boolean(options.json);
-      const { installCommand } = await import('./commands/install.js');
-      await installCommand(recipe, options, await env(), controller.signal);
-    });
-
-  const testCmd = program
-    .command('test')
-    .description('boot the target kernel in QEMU and prove the built packages: autoload, /dev/crypto, known answers, unload')
-    .argument('<recipe>', 'recipe name, e.g. cryptodev')
-    .option('--arch <arch>', 'target architecture (default: this host)')
-    .option('--kernel <kernel>', 'test the build made for this kernel (its release or the --kernel form it was built with)')
-    .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/)')
-    .option('--out <dir>', 'output root to search', 'out')
-    .option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz or a kernel RPM)')
-    .option('--openssl', 'also check the OpenSSL engine with the newest armkit-built openssl RPMs (out/openssl/*/ARCH)')
-    .option('--openssl-from <dir>', 'the armkit-built openssl RPMs to check (implies --openssl)')
-    .option('--timeout <seconds>', 'stop the guest after this long', '120');
-  runOptions(testCmd).action(async (recipe: string, options) => {
-    jsonMode = Boolean(options.json);
-    const { testCommand } = await import('./commands/test.js');
-    await testCommand(recipe, options, await env(), controller.signal);
+  const build = program
+    .command('build')
+    .description('build a recipe into RPMs: out/<recipe>/<version>/<arch>/<kernel>/ (kmod) or out/<recipe>/<version>/<arch>/ (spec)')
+    .argument('<recipe>', 'recipe name, e.g. cryptodev or openssl');
+  withOptions(build, ['archList', 'mode', 'kernelList', 'source', 'version', 'engine', 'jobs', 'failFast', 'force', 'out', 'test', 'timeout', 'kernelImage', 'srpm', 'chroot', 'coprProject', 'cryptodevFrom', 'releaseSuffix', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose', 'timings', 'noWait']);
+  action(build, async ([recipe], options) => {
+    const { buildCommand } = await import('./commands/build.js');
+    await buildCommand(recipe!, options, await env(), controller.signal);
   });
 
-  program
+  const install = program
+    .command('install')
+    .description('build natively and install onto this system (module, header, modules-load.d, depmod, modprobe)')
+    .argument('<recipe>', 'recipe name, e.g. cryptodev');
+  withOptions(install, ['arch', 'kernel', 'source', 'version', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose']);
+  install.option('--destdir <dir>', 'stage the files under DIR instead (no root needed, nothing loaded)');
+  action(install, async ([recipe], options) => {
+    const { installCommand } = await import('./commands/install.js');
+    await installCommand(recipe!, options, await env(), controller.signal);
+  });
+
+  const test = program
+    .command('test')
+    .description('boot the target kernel in QEMU and prove the built packages: autoload, /dev/crypto, known answers, unload')
+    .argument('<recipe>', 'recipe name, e.g. cryptodev');
+  withOptions(test, ['arch', 'kernelImage', 'timeout', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose', 'timings', 'noWait']);
+  test
+    .option('--kernel <kernel>', 'test the build made for this kernel (its release or the --kernel form it was built with)')
+    .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/*/)')
+    .option('--out <dir>', 'output root to search', 'out')
+    .option('--openssl', 'also check the OpenSSL engine with the newest armkit-built openssl RPMs (out/openssl/*/ARCH)')
+    .option('--openssl-from <dir>', 'the armkit-built openssl RPMs to check (implies --openssl)');
+  action(test, async ([recipe], options) => {
+    const { testCommand } = await import('./commands/test.js');
+    await testCommand(recipe!, options, await env(), controller.signal);
+  });
+
+  const spec = program
     .command('spec')
     .description("patch a distribution's openssl.spec for the cryptodev engine: writes the spec and a diff")
-    .argument('<recipe>', 'recipe name: openssl')
+    .argument('<recipe>', 'recipe name: openssl');
+  withOptions(spec, ['releaseSuffix', 'recipes', 'json']);
+  spec
     .option('--spec <file>', 'the openssl.spec to patch')
     .option('--srpm <file>', 'a source RPM whose spec to patch')
-    .option('--release-suffix <suffix>', 'suffix that marks the rebuilt Release (default: .cryptodev1)')
-    .option('--recipes <dir>', 'directory of recipes that override armkit\'s own (repeatable)', collect)
     .option('--out <dir>', 'directory for the patched spec and the diff', 'out')
-    .option('--no-verify', 'do not check the result with rpmspec -P, which runs the shell commands of the spec\'s own %(...) expansions (for a spec you do not trust)')
-    .option('--json', 'print the result as one JSON document on stdout')
-    .action(async (recipe: string, options) => {
-      jsonMode = Boolean(options.json);
-      const { specCommand } = await import('./commands/spec.js');
-      await specCommand(recipe, options, await env());
-    });
+    .option('--no-verify', "do not check the result with rpmspec -P, which runs the shell commands of the spec's own %(...) expansions (for a spec you do not trust)");
+  action(spec, async ([recipe], options) => {
+    const { specCommand } = await import('./commands/spec.js');
+    await specCommand(recipe!, options, await env());
+  });
 
-  program
-    .command('doctor')
-    .description('list what this host lacks for the commands it will run, with the install commands')
+  const doctor = program.command('doctor').description('list what this host lacks for the commands it will run, with the install commands');
+  withOptions(doctor, ['mode', 'json', 'dryRun']);
+  doctor
     .option('--arch <arch>', 'target architecture(s): ARCH[,ARCH...] or all (default: this host)')
-    .addOption(new Option('--mode <mode>', 'native or cross').choices(['native', 'cross']))
-    .option('--for <uses>', 'what the host will do: build, install, test, spec, openssl, suite (armkit\'s test suite), comma-separated, or all (default: build, with test as optional)')
-    .option('--fix', 'install what is missing, the optional parts too (apt-get or dnf; needs root)')
-    .option('--json', 'print the checks as JSON on stdout')
-    .action(async (options) => {
-      jsonMode = Boolean(options.json);
-      const { doctorCommand } = await import('./commands/doctor.js');
-      await doctorCommand(options, await env());
-    });
+    .option('--for <uses>', "what the host will do: build, install, test, spec, openssl, suite (armkit's test suite), comma-separated, or all (default: build, with test as optional)")
+    .option('--fix', 'install what is missing, the optional parts too (apt-get or dnf; needs root)');
+  action(doctor, async (_args, options) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    await doctorCommand(options, await env());
+  });
+
+  const cache = program.command('cache').description("armkit's build cache: builds kept under the hash of their inputs");
+  const cacheLs = cache.command('ls').description('list the cached builds, most recently used first');
+  withOptions(cacheLs, ['cacheDir', 'json']);
+  action(cacheLs, async (_args, options) => {
+    const { cacheLsCommand } = await import('./commands/cache.js');
+    await cacheLsCommand(options);
+  });
+  const cachePrune = cache.command('prune').description('remove the least recently used builds until the cache fits its limit');
+  withOptions(cachePrune, ['cacheDir', 'json', 'dryRun']);
+  cachePrune
+    .option('--max-size <size>', 'the limit, e.g. 500M or 2G (default: $ARMKIT_BUILD_CACHE_MAX bytes, else 2G)')
+    .option('--all', 'remove every cached build');
+  action(cachePrune, async (_args, options) => {
+    const { cachePruneCommand } = await import('./commands/cache.js');
+    await cachePruneCommand(options);
+  });
 
   return program;
 }
 
-function reportError(error: ArmkitError): void {
+function reportError(error: ArmkitError, options: { stderr?: boolean } = {}): void {
   if (jsonMode) {
     process.stdout.write(
       `${JSON.stringify({ ok: false, error: { kind: error.kind, exitCode: error.exitCode, message: error.message, details: error.details, logFile: error.logFile }, ...(error.payload !== undefined ? { result: error.payload } : {}) }, null, 2)}\n`,
     );
   }
+  if (options.stderr === false) return;
   const lines = [`armkit: error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
   if (error.logFile) lines.push(`  full log: ${error.logFile}`);
   process.stderr.write(`${lines.join('\n')}\n`);
@@ -153,7 +180,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT_CODES.interrupted, SI
 const STOP_BOUND_MS = 10_000;
 
 export async function main(argv: string[]): Promise<number> {
-  const { killAllNow, terminateAll } = await import('./run/groups.js');
+  const { killAllNow, terminateAll } = await import('./proc/groups.js');
   const { removeScratch } = await import('./scratch.js');
   let caught: string | undefined;
   const finish = (code: number): never => {
@@ -182,7 +209,12 @@ export async function main(argv: string[]): Promise<number> {
     return caught ? await stopped() : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // --help and --version end through here too, with exit code 0.
+      // --help and --version end through here too, with exit code 0. commander has printed its message; with
+      // --json the one document on stdout says it too.
+      if (error.exitCode !== 0 && argv.includes('--json')) {
+        jsonMode = true;
+        reportError(new ArmkitError('usage', error.message.replace(/^error: /, '')), { stderr: false });
+      }
       return error.exitCode === 0 ? 0 : EXIT_CODES.usage;
     }
     if (caught) {

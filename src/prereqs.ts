@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { ARCHES, type Arch, type CrossCompiler } from './arch.js';
-import { expandGlob } from './artifacts/glob.js';
+import { expandGlob } from './glob.js';
 import { missing } from './errors.js';
 import type { Host } from './host.js';
 

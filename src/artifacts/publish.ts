@@ -2,28 +2,16 @@
  * Atomic publishing: results are copied into a staging directory beside the destination, manifest.json is written
  * last, and one rename puts them in place. Until then out/ holds what it held before.
  */
-import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ArmkitError } from '../errors.js';
-import type { PublishStep } from '../plan/step.js';
-import type { Runner } from '../run/runner.js';
-import { expandGlob } from './glob.js';
+import type { PublishStep } from '../step.js';
+import type { Runner } from '../proc/runner.js';
+import { expandGlob } from '../glob.js';
 import { sha256File } from './hash.js';
+import { MANIFEST_SCHEMA, writeManifest, type ArtifactRecord, type Manifest } from '../manifest.js';
 import { scratch } from '../scratch.js';
 
-export interface ArtifactRecord {
-  file: string;
-  name: string;
-  version: string;
-  release: string;
-  arch: string;
-  size: number;
-  sha256: string;
-}
-
-export interface Manifest extends Record<string, unknown> {
-  artifacts: ArtifactRecord[];
-}
 
 /** NAME, VERSION, RELEASE and ARCH of every package, asked of rpm in one call. */
 async function describeRpms(paths: string[], runner: Runner): Promise<Array<Omit<ArtifactRecord, 'file' | 'size' | 'sha256'>>> {
@@ -46,20 +34,18 @@ export async function publish(step: PublishStep, runner: Runner): Promise<Manife
   const forget = scratch(staging);
   try {
     mkdirSync(staging);
-    const described = await describeRpms(files, runner);
+    const known = new Map((step.known ?? []).map((a) => [a.file, a]));
+    const described = files.every((f) => known.has(basename(f))) ? files.map((f) => known.get(basename(f))!) : await describeRpms(files, runner);
     const artifacts: ArtifactRecord[] = [];
     for (const [i, file] of files.entries()) {
       cpSync(file, join(staging, basename(file)));
       artifacts.push({ file: basename(file), ...described[i]!, size: statSync(file).size, sha256: await sha256File(file) });
     }
     if (existsSync(step.logsDir)) cpSync(step.logsDir, join(staging, 'logs'), { recursive: true });
-    const { sourceArchive, source, ...facts } = step.manifest as { sourceArchive?: string; source?: Record<string, unknown> } & Record<string, unknown>;
-    const sourceRecord = { ...source };
-    if (!sourceRecord.sha256 && typeof sourceArchive === 'string' && existsSync(sourceArchive)) {
-      sourceRecord.sha256 = await sha256File(sourceArchive);
-    }
-    const manifest: Manifest = { schema: 1, ...facts, source: sourceRecord, createdAt: new Date().toISOString(), artifacts };
-    writeFileSync(join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    const source = { ...step.manifest.source };
+    if (!source.sha256 && step.sourceArchive && existsSync(step.sourceArchive)) source.sha256 = await sha256File(step.sourceArchive);
+    const manifest: Manifest = { schema: MANIFEST_SCHEMA, ...step.manifest, source, createdAt: new Date().toISOString(), artifacts };
+    writeManifest(staging, manifest);
     if (existsSync(step.dest)) renameSync(step.dest, old);
     renameSync(staging, step.dest);
     rmSync(old, { recursive: true, force: true });

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Runner } from '../run/runner.js';
+import type { Runner } from '../proc/runner.js';
 
 export async function unpackRpm(runner: Runner, rpm: string, dir: string, options: { logFile?: string; only?: string[] } = {}): Promise<void> {
   mkdirSync(dir, { recursive: true });

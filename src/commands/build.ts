@@ -1,10 +1,23 @@
-/** armkit build <recipe>: plan, then print (--dry-run) or run it and publish into out/. */
-import { resolve } from 'node:path';
-import { planKmodBuild } from '../plan/cryptodev.js';
-import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
-import { info, printJson, printPlan } from './output.js';
+/**
+ * armkit build <recipe>: plan, then print (--dry-run) or run it and publish into out/. A kmod recipe builds for
+ * every architecture × kernel asked for, as one plan set run `--jobs` at a time; an unchanged build comes from
+ * the build cache. A spec recipe (openssl) is handed to build-openssl.ts.
+ */
+import { existsSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { findCachedBuild, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
+import { ARCHES, findArch, type Arch } from '../arch.js';
+import { ENGINES, engineNamed } from '../engines/index.js';
+import { ArmkitError, usageError } from '../errors.js';
+import { parseManifest, type Manifest } from '../manifest.js';
+import { planKmodBuild } from '../plan/kmod.js';
 import { recipeKind } from '../recipes/load.js';
+import { resultOf, type PlanOutcome } from '../run/execute.js';
+import type { Plan } from '../step.js';
 import type { OpensslBuildOptions } from './build-openssl.js';
+import { kmodBuildInputs, resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
+import { info, printJson, printPlan, printSummary, printTimings, summaryRows } from './output.js';
 
 export interface BuildOptions extends KmodOptions {
   out?: string;
@@ -15,32 +28,168 @@ export interface BuildOptions extends KmodOptions {
   test?: boolean;
   timeout?: string;
   kernelImage?: string;
+  engine?: string;
+  jobs?: string;
+  failFast?: boolean;
+  force?: boolean;
+  timings?: boolean;
+  /** commander's --no-wait: false when given. */
+  wait?: boolean;
+}
+
+/** Where builds run under fixed, key-named paths (see BuildPlanInput.buildRoot). */
+const BUILD_ROOT = join(tmpdir(), 'armkit-rpmbuild');
+
+/** Options that only one recipe kind takes: given to the other kind, they are a usage error, never ignored. */
+const KMOD_ONLY = ['kernel', 'source', 'version', 'test', 'timeout', 'kernelImage', 'jobs', 'failFast', 'force'] as const;
+const SPEC_ONLY = ['srpm', 'chroot', 'coprProject', 'cryptodevFrom', 'releaseSuffix'] as const;
+const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+function refuse(options: Record<string, unknown>, names: readonly string[], recipe: string, kind: string): void {
+  const given = names.filter((n) => options[n] !== undefined && options[n] !== false);
+  if (given.length > 0) throw usageError(`${given.map(flag).join(', ')}: not an option of ${kind} recipes such as ${recipe}.`);
+}
+
+/** `--arch a,b` or `all` (the host's own when none is given). */
+export function archList(value: string | undefined, host: Env['host']): Arch[] {
+  if (!value) {
+    if (!host.arch) throw usageError(`armkit does not know this host's architecture (${host.machine}); pass --arch.`);
+    return [host.arch];
+  }
+  if (value.trim() === 'all') return [...ARCHES];
+  return [...new Set(value.split(',').map((a) => findArch(a)))];
+}
+
+function jobsOf(value: string | undefined, cpus: number): number {
+  if (value === undefined) return cpus;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`--jobs ${value}: expected a whole number of builds at once (1 or more).`);
+  return n;
+}
+
+interface Planned {
+  plan: Plan;
+  arch: Arch;
+  kernel: string;
+  cacheDir: string;
+  key: string;
+}
+
+async function planBuilds(recipeName: string, options: BuildOptions, env: Env): Promise<Planned[]> {
+  const engine = engineNamed(options.engine);
+  const arches = archList(options.arch, env.host);
+  const kernels = options.kernel ? [...new Set(options.kernel.split(',').map((k) => k.trim()).filter(Boolean))] : [undefined];
+  if (arches.length > 1 && options.mode) throw usageError('--mode applies to one architecture; with several, each builds natively on its own kind of host and across otherwise.');
+  const outDir = resolve(options.out ?? 'out');
+  const nodeps = env.host.family !== 'fedora';
+  const planned: Planned[] = [];
+  for (const arch of arches) {
+    for (const kernel of kernels) {
+      const input = await resolveKmodInput(recipeName, { ...options, arch: arch.rpm, kernel }, env);
+      const unsupported = ENGINES[engine].unsupported({ kind: 'kmod', arch }, env.host);
+      if (unsupported) throw usageError(`--engine ${engine}: ${unsupported}.`);
+      const inputs = await kmodBuildInputs(input, engine, nodeps, env, Boolean(options.dryRun));
+      // A dry run only reads the cache (a damaged entry is left for the real run to replace).
+      const cached = options.force || input.kernel.prepare.length > 0 ? undefined : await findCachedBuild(input.cacheDir, inputs.key, { readOnly: Boolean(options.dryRun) });
+      const kernelRealDir = existsSync(input.kernel.dir) ? realpathSync(input.kernel.dir) : input.kernel.dir;
+      const plan = planKmodBuild({ ...input, outDir, nodeps, engine, hostArch: env.host.arch, inputs, buildRoot: BUILD_ROOT, kernelRealDir, ...(cached ? { cached: cached.dir, cachedManifest: cached.manifest } : {}) });
+      planned.push({ plan, arch, kernel: input.kernel.release, cacheDir: input.cacheDir, key: inputs.key });
+    }
+  }
+  return planned;
+}
+
+function destOf(plan: Plan): string | undefined {
+  const publish = plan.steps.find((s) => s.kind === 'publish');
+  return publish?.kind === 'publish' ? publish.dest : undefined;
+}
+
+function manifestOf(result: { steps: PlanOutcome['steps'] }, plan: Plan): Manifest | undefined {
+  const value = resultOf(result, 'publish');
+  return value === undefined ? undefined : parseManifest(value, `${destOf(plan)}/manifest.json`);
 }
 
 export async function buildCommand(recipeName: string, options: BuildOptions & OpensslBuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
   if (recipeKind(recipeName, options.recipes ?? []) === 'spec') {
+    refuse(options as Record<string, unknown>, KMOD_ONLY, recipeName, 'spec');
     const { buildOpensslCommand } = await import('./build-openssl.js');
     return buildOpensslCommand(options, env, signal);
   }
-  const input = await resolveKmodInput(recipeName, options, env);
-  const plan = planKmodBuild({ ...input, outDir: resolve(options.out ?? 'out'), nodeps: env.host.family !== 'fedora' });
-  if (options.dryRun) return printPlan(plan, Boolean(options.json));
-  info(`armkit: building ${plan.summary}`);
-  const { execute } = await import('../run/execute.js');
-  const { manifest } = await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
-  const publish = plan.steps.find((s) => s.kind === 'publish');
-  const dest = publish && publish.kind === 'publish' ? publish.dest : undefined;
-  if (options.test) {
-    info(`armkit: built ${plan.summary}; testing it in a guest`);
-    const { testCommand } = await import('./test.js');
-    const results = await testCommand(recipeName, { ...options, arch: input.arch.rpm, from: dest, json: false, dryRun: false }, env, signal);
-    if (options.json) printJson({ ok: true, summary: plan.summary, out: dest, manifest, test: results });
+  refuse(options as Record<string, unknown>, SPEC_ONLY, recipeName, 'kernel-module');
+  const jobs = jobsOf(options.jobs, env.host.cpus);
+  const planned = await planBuilds(recipeName, options, env);
+  if (options.dryRun) {
+    if (planned.length === 1) return await printPlan(planned[0]!.plan, Boolean(options.json));
+    if (options.json) return printJson({ ok: true, dryRun: true, plans: planned.map((p) => p.plan) });
+    for (const p of planned) await printPlan(p.plan, false);
     return;
+  }
+  // The executor, its renderer and the step kinds load only when something runs (a dry run never needs them).
+  const [{ execute, executeSet }, { STEP_KINDS }] = await Promise.all([import('../run/execute.js'), import('../steps/index.js')]);
+  const common = { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn, noWait: options.wait === false };
+
+  let outcomes: PlanOutcome[];
+  if (planned.length === 1) {
+    const { plan } = planned[0]!;
+    info(`armkit: building ${plan.summary}`);
+    const started = process.hrtime.bigint();
+    const result = await execute(plan, common);
+    outcomes = [{ plan, steps: result.steps, seconds: Number(process.hrtime.bigint() - started) / 1e9 }];
+    if (plan.cached) info(`armkit: every input is unchanged since the cached build ${planned[0]!.key.slice(0, 12)}: nothing was rebuilt (--force rebuilds)`);
+  } else {
+    info(`armkit: ${planned.length} builds, ${Math.min(jobs, planned.length)} at a time`);
+    outcomes = await executeSet(
+      planned.map((p) => p.plan),
+      { ...common, runnerFor: env.runnerFor, jobs, failFast: Boolean(options.failFast) },
+    );
+  }
+  if (options.timings) for (const o of outcomes) printTimings(o.plan.summary, o);
+  // Keep the build cache within its limit once the builds that added to it are done.
+  for (const cacheDir of new Set(planned.filter((p) => !p.plan.cached).map((p) => p.cacheDir))) pruneBuilds(cacheDir, maxCacheBytes());
+
+  const builds = outcomes.map((o, i) => {
+    const manifest = o.error ? undefined : manifestOf(o, o.plan);
+    return { arch: planned[i]!.arch.rpm, kernel: planned[i]!.kernel, summary: o.plan.summary, out: destOf(o.plan), cached: Boolean(o.plan.cached), seconds: o.seconds, manifest, error: o.error };
+  });
+  const failed = outcomes.filter((o) => o.error);
+  if (planned.length > 1) {
+    printSummary(
+      summaryRows(outcomes, (o) => {
+        const b = builds[outcomes.indexOf(o)]!;
+        return { arch: b.arch, kernel: b.kernel, artifacts: b.manifest ? b.manifest.artifacts.map((a) => a.file).join(' ') : (o.error?.message ?? '') };
+      }),
+    );
+  }
+
+  let tests: unknown[] | undefined;
+  if (options.test && failed.length === 0) {
+    const { testCommand } = await import('./test.js');
+    tests = [];
+    for (const b of builds) {
+      info(`armkit: built ${b.summary}; testing it in a guest`);
+      tests.push(await testCommand(recipeName, { ...options, arch: b.arch, from: b.out, json: false, dryRun: false }, env, signal));
+    }
+  }
+
+  if (failed.length > 0) {
+    // The exit code is the worst of the builds' own failures (a build stopped because another failed says nothing).
+    const own = failed.filter((o) => !o.stopped);
+    const worst = (own.length ? own : failed).map((o) => o.error!).sort((a, b) => b.exitCode - a.exitCode)[0]!;
+    if (planned.length === 1) throw worst;
+    throw new ArmkitError(worst.kind, `${failed.length} of ${planned.length} builds did not finish: ${failed.map((o) => `${o.plan.summary} (${o.stopped ? 'stopped' : o.error!.message})`).join('; ')}`, {
+      details: worst.details,
+      ...(worst.logFile ? { logFile: worst.logFile } : {}),
+      payload: builds.map(({ error, ...b }) => ({ ...b, ok: !error, ...(error ? { error: error.message } : {}) })),
+    });
   }
   if (options.json) {
-    printJson({ ok: true, summary: plan.summary, out: dest, manifest });
+    const docs = builds.map(({ error: _error, ...b }, i) => ({ ...b, ...(tests ? { test: tests[i] } : {}) }));
+    if (docs.length === 1) printJson({ ok: true, ...docs[0] });
+    else printJson({ ok: true, builds: docs });
     return;
   }
-  info(`armkit: built ${plan.summary}`);
-  for (const a of manifest?.artifacts ?? []) info(`  ${dest}/${a.file}`);
+  for (const b of builds) {
+    info(`armkit: ${b.cached ? 'published from the build cache' : 'built'} ${b.summary}`);
+    for (const a of b.manifest?.artifacts ?? []) info(`  ${b.out}/${a.file}`);
+  }
 }

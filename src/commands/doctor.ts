@@ -18,6 +18,8 @@ export interface DoctorOptions {
   for?: string;
   fix?: boolean;
   json?: boolean;
+  /** With --fix: print the install commands, run none. */
+  dryRun?: boolean;
 }
 
 export interface Check {
@@ -122,7 +124,7 @@ async function availableDebian(packages: string[], env: Env): Promise<{ availabl
   return { available: packages.filter((pkg) => candidates.get(pkg)), unavailable: packages.filter((pkg) => !candidates.get(pkg)) };
 }
 
-async function fix(checks: Check[], env: Env): Promise<void> {
+async function fix(checks: Check[], env: Env, dryRun: boolean): Promise<void> {
   const family = env.host.family;
   if (family === 'unknown') throw missing('armkit doctor --fix knows apt-get and dnf; install the missing packages by hand.');
   const wanted = (c: Check) => [...new Set(c.packages[family])];
@@ -131,6 +133,14 @@ async function fix(checks: Check[], env: Env): Promise<void> {
   for (const c of noPackage) env.warn(`${c.name}: no ${family === 'fedora' ? 'dnf' : 'apt-get'} package provides it${c.fedoraNone && family === 'fedora' ? ` (${c.fedoraNone})` : ''}.`);
   let packages = [...new Set(absent.flatMap(wanted))];
   if (packages.length === 0) return;
+  if (dryRun) {
+    // The dry-run contract: print what would run, run nothing (not even apt-get update).
+    const commands = family === 'debian'
+      ? ['apt-get update', `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.join(' ')}`]
+      : [`dnf install -y --setopt=install_weak_deps=False ${packages.join(' ')}`];
+    process.stdout.write(`${commands.join('\n')}\n`);
+    return;
+  }
   if (family === 'debian') {
     await env.runner.run(['apt-get', 'update'], { echo: true });
     const { available, unavailable } = await availableDebian(packages, env);
@@ -157,7 +167,8 @@ export async function doctorCommand(options: DoctorOptions, env: Env): Promise<v
   if (options.fix && checks.some((c) => !c.ok)) {
     // --fix installs the optional test tools too: the fixed host can build and test.
     report(label, checks);
-    await fix(checks, env);
+    await fix(checks, env, Boolean(options.dryRun));
+    if (options.dryRun) return;
     ({ label, checks } = collectChecks(env.host, options));
   }
   const absent = checks.filter((c) => !c.ok && !c.optional);

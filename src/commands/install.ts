@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { findArch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
-import { planKmodInstall } from '../plan/cryptodev.js';
+import { planKmodInstall } from '../plan/kmod.js';
+import { STEP_KINDS } from '../steps/index.js';
 import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -20,13 +21,13 @@ export async function installCommand(recipeName: string, options: InstallOptions
   const input = await resolveKmodInput(recipeName, { ...options, mode: 'native' }, env);
   const destdir = options.destdir ? resolve(options.destdir) : undefined;
   const plan = planKmodInstall({ ...input, destdir, runningRelease: env.host.kernelRelease });
-  if (options.dryRun) return printPlan(plan, Boolean(options.json));
+  if (options.dryRun) return await printPlan(plan, Boolean(options.json));
   if (!destdir && !env.host.isRoot) {
     throw missing('Installing into the running system needs root: run it with sudo, or stage the files with --destdir DIR.');
   }
   info(`armkit: ${plan.summary}`);
   const { execute } = await import('../run/execute.js');
-  await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
+  await execute(plan, { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
   if (options.json) printJson({ ok: true, summary: plan.summary, root: destdir ?? '/' });
   else info(`armkit: installed ${plan.summary}`);
 }

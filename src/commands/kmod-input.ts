@@ -2,20 +2,24 @@
  * Everything `build` and `install` learn from the outside world before planning: the recipe, the architecture and
  * mode, the cross toolchain on this host, the kernel headers and the source. Planning itself is pure.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { findArch, type Arch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { resolveKernel } from '../kernel/resolve.js';
 import { defaultCacheDir } from '../paths.js';
-import type { KmodPlanInput, Mode, SourceInput } from '../plan/cryptodev.js';
+import type { KmodPlanInput, Mode, SourceInput } from '../plan/kmod.js';
 import { chooseCross, installHint } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
-import type { KmodRecipe } from '../recipes/schema.js';
+import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
 import { selectSource } from '../recipes/select.js';
 import { sha256File } from '../artifacts/hash.js';
-import type { Runner } from '../run/runner.js';
+import { buildKey, hashTree } from '../artifacts/build-cache.js';
+import type { EngineName } from '../engines/engine.js';
+import { REPRODUCIBLE_DEFINES, sourceVersion } from '../plan/kmod.js';
+import { TEMPLATES } from '../paths.js';
+import type { Runner } from '../proc/runner.js';
 import { ARCHES } from '../arch.js';
 import { assertPlainPath, isPlainName } from '../plain.js';
 
@@ -27,11 +31,15 @@ export interface KmodOptions {
   version?: string;
   recipes?: string[];
   cacheDir?: string;
+  /** Read the cache, never write it or download (the dry-run contract). */
+  dryRun?: boolean;
 }
 
 export interface Env {
   host: Host;
   runner: Runner;
+  /** A runner stopped by another signal: each build of a set can be stopped on its own (--fail-fast). */
+  runnerFor(signal: AbortSignal): Runner;
   warn(message: string): void;
   armkitVersion: string;
   now: Date;
@@ -50,17 +58,36 @@ export function chooseArchAndMode(options: Pick<KmodOptions, 'arch' | 'mode'>, h
   return { arch, mode };
 }
 
-/** A tarball's single top directory (rpm's %setup -n needs it) and its Makefile's text, if it has one. */
-async function inspectTarball(path: string): Promise<{ topdir: string; makefile?: string }> {
+/** What armkit needs to know of a local tarball before planning. */
+interface TarballFacts {
+  /** Its single top directory (rpm's %setup -n needs it). */
+  topdir: string;
+  makefile?: string;
+  /** Files directly under the top directory. */
+  files: string[];
+  /** The newest entry's modification time, in seconds. */
+  newest: number;
+}
+
+/** Entries no source archive needs and that would be created as root: device nodes, FIFOs. */
+export const SPECIAL_ENTRY = /^(CharacterDevice|BlockDevice|FIFO)$/;
+
+async function inspectTarball(path: string): Promise<TarballFacts> {
   const tar = await import('tar');
   const tops = new Set<string>();
+  const files: string[] = [];
+  const special: string[] = [];
   let makefile: string | undefined;
+  let newest = 0;
   try {
     await tar.t({
       file: path,
       onReadEntry: (entry) => {
         const parts = entry.path.replace(/^\.\//, '').split('/');
         tops.add(parts[0]!);
+        if (SPECIAL_ENTRY.test(entry.type)) special.push(`${entry.path} (${entry.type})`);
+        if (parts.length === 2 && parts[1]) files.push(parts[1]);
+        if (entry.mtime) newest = Math.max(newest, Math.floor(entry.mtime.getTime() / 1000));
         if (parts.length === 2 && parts[1] === 'Makefile' && entry.type === 'File' && entry.size < 1_000_000) {
           const chunks: Buffer[] = [];
           entry.on('data', (c: Buffer) => chunks.push(c));
@@ -69,7 +96,12 @@ async function inspectTarball(path: string): Promise<{ topdir: string; makefile?
       },
     });
   } catch (error) {
-    throw usageError(`--source ${path} is not a tar archive armkit can read (${(error as Error).message}).`);
+    const head = readFileSync(path).subarray(0, 512).toString('latin1').trimStart().toLowerCase();
+    const what = head.startsWith('<!doctype html') || head.startsWith('<html') ? 'an HTML page (a download that returned an error page?)' : 'not a tar archive armkit can read';
+    throw usageError(`--source ${path} is ${what}: ${(error as Error).message}.`);
+  }
+  if (special.length > 0) {
+    throw usageError(`--source ${path} holds device nodes or FIFOs (${special.slice(0, 3).join(', ')}): no module source needs them, and armkit does not create them.`);
   }
   tops.delete('');
   tops.delete('pax_global_header');
@@ -78,7 +110,26 @@ async function inspectTarball(path: string): Promise<{ topdir: string; makefile?
   if (!isPlainName(topdir)) {
     throw usageError(`--source ${path}: the archive's top directory ${JSON.stringify(topdir)} has characters rpm or the shell would interpret; unpack it and pass the directory instead.`);
   }
-  return { topdir, ...(makefile !== undefined ? { makefile } : {}) };
+  return { topdir, files, newest, ...(makefile !== undefined ? { makefile } : {}) };
+}
+
+/** The newest modification time of a tree's files, in seconds (.git left out). */
+function newestIn(dir: string): number {
+  let newest = 0;
+  for (const name of readdirSync(dir)) {
+    if (name === '.git') continue;
+    const st = lstatSync(join(dir, name));
+    newest = Math.max(newest, Math.floor(st.mtimeMs / 1000), st.isDirectory() ? newestIn(join(dir, name)) : 0);
+  }
+  return newest;
+}
+
+/** What a chosen source says of itself: its identity for the build key, its date, the license files it has. */
+export interface SourceFacts {
+  /** sha256 of the archive, or of the directory's files. */
+  identity: string;
+  sourceDateEpoch: number;
+  licenseFiles: string[];
 }
 
 /**
@@ -91,8 +142,12 @@ export function versionOfSource(makefile: string | undefined, dirName: string): 
   return /-v?(\d+(?:\.\d+)+[A-Za-z0-9._+~^]*)$/.exec(dirName)?.[1];
 }
 
-async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: () => SourceInput): Promise<SourceInput> {
-  if (!options.source) return source();
+async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: () => SourceInput): Promise<{ source: SourceInput; facts: SourceFacts }> {
+  const pinnedFacts = (s: RecipeSource): SourceFacts => ({ identity: s.sha256, sourceDateEpoch: Math.floor(Date.parse(`${s.date}T00:00:00Z`) / 1000), licenseFiles: recipe.licenseFiles });
+  if (!options.source) {
+    const chosen = source();
+    return { source: chosen, facts: pinnedFacts((chosen as Extract<SourceInput, { kind: 'recipe' }>).source) };
+  }
   const path = resolve(options.source);
   if (!existsSync(path)) throw usageError(`--source ${options.source}: no such file or directory.`);
   const isFile = statSync(path).isFile();
@@ -100,7 +155,7 @@ async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: ()
     // A local copy of one of the recipe's pinned archives is that source, checksum and all.
     const sha256 = await sha256File(path);
     const pinned = recipe.sources.find((s) => s.sha256 === sha256);
-    if (pinned) return { kind: 'recipe', source: pinned, file: path };
+    if (pinned) return { source: { kind: 'recipe', source: pinned, file: path }, facts: pinnedFacts(pinned) };
   } else if (!statSync(path).isDirectory()) {
     throw usageError(`--source ${options.source} is neither a file nor a directory.`);
   }
@@ -115,11 +170,25 @@ async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: ()
     throw usageError(`--source ${options.source} does not say its version (no VERSION in its Makefile, no version in its name): give it with --version.`);
   }
   if (!/^[A-Za-z0-9._+~^]+$/.test(version)) throw usageError(`--version ${version} is not a valid RPM version.`);
-  if (!isFile) return { kind: 'directory', path, version };
-  return { kind: 'tarball', path, topdir: tarball!.topdir, version };
+  const present = tarball ? tarball.files : readdirSync(path);
+  const facts: SourceFacts = {
+    identity: isFile ? await sha256File(path) : hashTree(path),
+    // SOURCE_DATE_EPOCH 0 does not clamp in rpm 4.17-4.19: 1 at least.
+    sourceDateEpoch: Math.max(1, tarball ? tarball.newest : newestIn(path)),
+    licenseFiles: recipe.licenseFiles.filter((f) => present.includes(f.split('/')[0]!)),
+  };
+  if (!isFile) return { source: { kind: 'directory', path, version }, facts };
+  return { source: { kind: 'tarball', path, topdir: tarball!.topdir, version }, facts };
 }
 
-export async function resolveKmodInput(recipeName: string, options: KmodOptions, env: Env): Promise<KmodPlanInput> {
+export interface KmodInput extends KmodPlanInput {
+  /** The chosen source's identity, for the build key. */
+  sourceIdentity: string;
+  /** What the user should know about the inputs. */
+  warnings: string[];
+}
+
+export async function resolveKmodInput(recipeName: string, options: KmodOptions, env: Env): Promise<KmodInput> {
   const { recipe } = loadKmodRecipe(recipeName, options.recipes ?? []);
   const { arch, mode } = chooseArchAndMode(options, env.host);
   let crossPrefix: string | undefined;
@@ -131,8 +200,78 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
   // The cache holds the rpmbuild tree and the Debian header trees: its path reaches --define, make and kbuild.
   assertPlainPath(cacheDir, 'The cache directory', 'set ARMKIT_CACHE_DIR or --cache-dir to a path of letters, digits and ._/+-');
-  const kernel = await resolveKernel(options.kernel, arch, mode === 'native', { cacheDir, host: env.host, runner: env.runner, warn: env.warn });
-  const source = await chooseSource(options, recipe, () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }));
+  const kernel = await resolveKernel(options.kernel, arch, mode === 'native', { cacheDir, host: env.host, runner: env.runner, warn: env.warn, dryRun: options.dryRun });
+  const { source, facts } = await chooseSource(options, recipe, () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }));
   assertPlainPath(kernel.dir, 'The kernel header directory', 'copy or link it to a path of letters, digits and ._/+-');
-  return { recipe, arch, mode, crossPrefix, kernel, source, cacheDir, jobs: env.host.cpus, now: env.now, armkitVersion: env.armkitVersion };
+  const warnings: string[] = [];
+  if (recipe.licenseFiles.length > 0 && facts.licenseFiles.length === 0) {
+    warnings.push(`The source has none of the license files the recipe names (${recipe.licenseFiles.join(', ')}): its packages carry no license file.`);
+  }
+  return {
+    recipe, arch, mode, crossPrefix, kernel, source, cacheDir, jobs: env.host.cpus, armkitVersion: env.armkitVersion,
+    sourceDateEpoch: facts.sourceDateEpoch, licenseFiles: facts.licenseFiles, sourceIdentity: facts.identity, warnings,
+  };
+}
+
+/** sha256 of every file of a template folder: a changed template is a changed build. */
+function templatesHash(dir: string): string {
+  return hashTree(dir);
+}
+
+/**
+ * The first line a program prints for --version: the toolchain's identity in a build key. Remembered in the
+ * cache per binary (path, size, modification time), so an unchanged build runs no program at all.
+ */
+async function versionOf(runner: Runner, program: string, path: string | undefined, cacheDir: string, remember: boolean): Promise<string> {
+  const file = join(cacheDir, 'toolchains.json');
+  let known: Record<string, string> = {};
+  try {
+    known = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch {
+    known = {};
+  }
+  let id: string | undefined;
+  if (path) {
+    const real = realpathSync(path);
+    const st = statSync(real);
+    id = `${real}:${st.size}:${st.mtimeMs}`;
+    if (known[id]) return known[id]!;
+  }
+  // Not installed: the plan's preflight names it with its install command.
+  if (!path) return `${program} (absent)`;
+  const r = await runner.capture([program, '--version']);
+  const version = r.stdout.split('\n')[0]?.trim() || `${program} (exit ${r.exitCode})`;
+  if (id && r.exitCode === 0 && remember) {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(file, `${JSON.stringify({ ...known, [id]: version }, null, 2)}\n`);
+  }
+  return version;
+}
+
+/**
+ * Everything a kmod build's packages depend on, and their key: the recipe, the source's checksum, the kernel
+ * tree's identity, the architecture, mode and engine, the toolchain's and rpmbuild's versions, the templates,
+ * armkit's version and the reproducibility settings.
+ */
+export async function kmodBuildInputs(input: KmodInput, engine: EngineName, nodeps: boolean, env: Pick<Env, 'runner' | 'host'>, dryRun = false): Promise<{ key: string } & Record<string, unknown>> {
+  const gcc = `${input.crossPrefix ?? ''}gcc`;
+  const facts = {
+    what: 'kmod-build',
+    recipe: input.recipe,
+    source: { kind: input.source.kind, identity: input.sourceIdentity, version: sourceVersion(input.source), licenseFiles: input.licenseFiles },
+    kernel: input.kernel.identity,
+    arch: input.arch.rpm,
+    mode: input.mode,
+    engine,
+    crossCompile: input.crossPrefix ?? null,
+    // A dry run writes nothing, not even the remembered versions.
+    toolchain: await versionOf(env.runner, gcc, env.host.which(gcc), input.cacheDir, !dryRun),
+    rpmbuild: await versionOf(env.runner, 'rpmbuild', env.host.which('rpmbuild'), input.cacheDir, !dryRun),
+    templates: templatesHash(join(TEMPLATES, 'kmod')),
+    armkit: input.armkitVersion,
+    sourceDateEpoch: input.sourceDateEpoch,
+    defines: REPRODUCIBLE_DEFINES,
+    nodeps,
+  };
+  return { key: buildKey(facts), kernel: facts.kernel, toolchain: facts.toolchain, rpmbuild: facts.rpmbuild, source: facts.source, engine, templates: facts.templates };
 }

@@ -8,12 +8,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { loadOpensslRecipe } from '../recipes/openssl.js';
-import { unifiedDiff } from '../spec/diff.js';
-import { patchOpensslSpec, type PatchResult } from '../spec/openssl.js';
-import { normalizeReleaseSuffix } from '../spec/release.js';
-import { extractSpecFromSrpm } from '../spec/srpm.js';
-import { checkSpecParses } from '../spec/verify.js';
-import { publishTextFiles } from '../spec/write.js';
+import { unifiedDiff } from '../rpmspec/diff.js';
+import { patchOpensslSpec, type PatchResult } from '../rpmspec/openssl.js';
+import { normalizeReleaseSuffix } from '../rpmspec/release.js';
+import { extractSpecFromSrpm } from '../rpmspec/srpm.js';
+import { checkSpecParses } from '../rpmspec/verify.js';
+import { publishTextFiles } from '../rpmspec/write.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson } from './output.js';
 

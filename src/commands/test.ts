@@ -4,7 +4,8 @@
  * upstream's tests, the kernel image and busybox) and runs the plan.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findArch, type Arch } from '../arch.js';
 import { ArmkitError, missing, usageError } from '../errors.js';
@@ -13,12 +14,17 @@ import { formatResults, summarize, type CheckResult } from '../guest/report.js';
 import { defaultCacheDir } from '../paths.js';
 import { latestBuild } from '../artifacts/builds.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
-import { planGuestTest, type OpensslUnderTest, type Optional } from '../plan/guest-test.js';
+import { planGuestTest, type BuiltProgram, type OpensslUnderTest, type Optional } from '../plan/guest-test.js';
+import { readManifest, type Manifest } from '../manifest.js';
+import { execute, resultOf } from '../run/execute.js';
+import { scratch } from '../scratch.js';
+import { STEP_KINDS } from '../steps/index.js';
+import { renderTemplate } from '../templates.js';
 import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
 import type { Host } from '../host.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import type { Env } from './kmod-input.js';
-import { info, printJson, printPlan } from './output.js';
+import { info, printJson, printPlan, printTimings } from './output.js';
 
 export interface TestOptions {
   arch?: string;
@@ -35,25 +41,18 @@ export interface TestOptions {
   dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
-}
-
-interface BuildManifest {
-  arch: string;
-  version: string;
-  kernel: { release: string };
-  source: { file?: string };
-  artifacts: Array<{ file: string; name: string; arch: string }>;
+  timings?: boolean;
+  wait?: boolean;
 }
 
 
 /** The known-answer program needs cryptodev-linux's own header, not a stand-in with the same name. */
-export function katFromHeader(headerPath: string, develFile: string): Optional<{ includeDir: string }> {
-  if (!existsSync(headerPath)) return { skip: `${develFile} has no crypto/cryptodev.h` };
-  const text = readFileSync(headerPath, 'utf8');
+export function katFromHeader(text: string | undefined, develFile: string): Optional<true> {
+  if (text === undefined) return { skip: `${develFile} has no crypto/cryptodev.h` };
   if (!/#define\s+CIOCGSESSION\b/.test(text) || !/#define\s+CIOCCRYPT\b/.test(text)) {
     return { skip: `crypto/cryptodev.h in ${develFile} is not cryptodev-linux's (no CIOCGSESSION/CIOCCRYPT): the known-answer test needs the real header and module` };
   }
-  return { run: { includeDir: headerPath.replace(/\/crypto\/cryptodev\.h$/, '') } };
+  return { run: true };
 }
 
 /**
@@ -74,7 +73,11 @@ export function staticLibcFor(arch: Arch, host: Host): { skip: string } | undefi
 
 /** Upstream's `make check` programs, read from tests/Makefile (those that need OpenSSL libraries are left out). */
 export function upstreamChecks(makefile: string): string[] {
-  const text = `${readFileSync(makefile, 'utf8').replace(/\r\n/g, '\n')}\n`;
+  return upstreamChecksIn(readFileSync(makefile, 'utf8'));
+}
+
+export function upstreamChecksIn(makefileText: string): string[] {
+  const text = `${makefileText.replace(/\r\n/g, '\n')}\n`;
   const block = /^check:[^\n]*\n((?:\t[^\n]*\n)+)/m.exec(text)?.[1] ?? '';
   return [...block.matchAll(/^\t\.\/([A-Za-z0-9_-]+)\s*$/gm)].map((m) => m[1]!);
 }
@@ -89,18 +92,10 @@ export function targetRuntime(arch: Arch, native: boolean): Array<{ from: string
   ];
 }
 
-interface OpensslManifest {
-  arch: string;
-  opensslEngine?: { id: string; config: string | null };
-  artifacts: Array<{ file: string; name: string; arch: string }>;
-}
-
 /** The newest armkit-built OpenSSL for the arch: the packages a system installs, its engine and its config file. */
 async function opensslUnderTest(options: TestOptions, arch: Arch, env: Env): Promise<OpensslUnderTest> {
   const dir = options.opensslFrom ? resolve(options.opensslFrom) : latestBuild(resolve(options.out ?? 'out'), 'openssl', arch);
-  const file = join(dir, 'manifest.json');
-  if (!existsSync(file)) throw usageError(`${dir} holds no manifest.json from "armkit build openssl".`);
-  const manifest = JSON.parse(readFileSync(file, 'utf8')) as OpensslManifest;
+  const manifest = readManifest(dir);
   if (manifest.arch !== arch.rpm || !manifest.opensslEngine) throw usageError(`${dir} is not an armkit build of OpenSSL for ${arch.rpm}.`);
   const packages = manifest.artifacts
     .filter((a) => a.arch !== 'src' && !/-(devel|static|perl|debuginfo|debugsource|doc)$/.test(a.name))
@@ -122,6 +117,50 @@ async function opensslUnderTest(options: TestOptions, arch: Arch, env: Env): Pro
   return { packages, engine: manifest.opensslEngine.id, ...(configPath ? { configPath } : {}), runtime };
 }
 
+const sha = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
+
+/**
+ * Probes of the packages under test, in a scratch directory removed again (a dry run writes nothing): the devel
+ * package's header (is it cryptodev-linux's?) and the source archive's tests/Makefile (which upstream tests).
+ */
+async function probePackages(devel: string, srpm: string, archive: string | undefined, env: Env): Promise<{ header?: string; testsMakefile?: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'armkit-probe-'));
+  const forget = scratch(dir);
+  try {
+    await unpackRpm(env.runner, devel, join(dir, 'devel'));
+    const headerFile = join(dir, 'devel', 'usr', 'include', 'crypto', 'cryptodev.h');
+    const header = existsSync(headerFile) ? readFileSync(headerFile, 'utf8') : undefined;
+    let testsMakefile: string | undefined;
+    if (archive) {
+      await unpackRpm(env.runner, srpm, join(dir, 'srpm'), { only: [archive] });
+      const file = join(dir, 'srpm', archive);
+      if (existsSync(file)) {
+        const tar = await import('tar');
+        await tar.t({
+          file,
+          onReadEntry: (entry) => {
+            if (/^[^/]+\/tests\/Makefile$/.test(entry.path.replace(/^\.\//, ''))) {
+              const chunks: Buffer[] = [];
+              entry.on('data', (c: Buffer) => chunks.push(c));
+              entry.on('end', () => (testsMakefile = Buffer.concat(chunks).toString('utf8')));
+            }
+          },
+        });
+      }
+    }
+    return { ...(header !== undefined ? { header } : {}), ...(testsMakefile !== undefined ? { testsMakefile } : {}) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    forget();
+  }
+}
+
+/** Where the cache keeps a program built for the guest, and whether it is there. */
+function built(cacheDir: string, name: string, key: string): { store: string; cached?: string } {
+  const store = join(cacheDir, 'guest', 'built', `${name}-${key.slice(0, 24)}`);
+  return existsSync(store) ? { store, cached: store } : { store };
+}
+
 export async function testCommand(recipeName: string, options: TestOptions, env: Env, signal?: AbortSignal): Promise<CheckResult[] | undefined> {
   const { recipe } = loadKmodRecipe(recipeName, options.recipes ?? []);
   const arch = options.arch ? findArch(options.arch) : env.host.arch;
@@ -131,11 +170,10 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw usageError(`--timeout ${options.timeout}: expected a number of seconds.`);
 
   const from = options.from ? resolve(options.from) : latestBuild(resolve(options.out ?? 'out'), recipe.name, arch, options.kernel);
-  const manifestFile = join(from, 'manifest.json');
-  if (!existsSync(manifestFile)) throw usageError(`${from} holds no manifest.json from "armkit build".`);
-  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BuildManifest;
+  const manifest = readManifest(from);
   if (manifest.arch !== arch.rpm) throw usageError(`${from} holds ${manifest.arch} packages, not ${arch.rpm}; pass --arch ${manifest.arch}.`);
-  const pick = (test: (a: BuildManifest['artifacts'][number]) => boolean, what: string) => {
+  if (!manifest.kernel) throw usageError(`${from} is not a kernel-module build (its manifest names no kernel).`);
+  const pick = (test: (a: Manifest['artifacts'][number]) => boolean, what: string) => {
     const a = manifest.artifacts.find(test);
     if (!a || !existsSync(join(from, a.file))) throw missing(`${from} has no ${what} package.`);
     return join(from, a.file);
@@ -144,45 +182,49 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   const devel = pick((a) => a.name.endsWith('-devel'), 'devel');
   const srpm = pick((a) => a.arch === 'src', 'source');
   const release = manifest.kernel.release;
+  const develFile = devel.split('/').pop()!;
 
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
   const work = join(cacheDir, 'work', `${recipe.name}-test-${arch.rpm}-${createHash('sha256').update(from).digest('hex').slice(0, 10)}`);
-  const inputs = join(work, 'inputs');
-  rmSync(inputs, { recursive: true, force: true });
-  const inputLog = join(inputs, 'unpack.log');
-  await unpackRpm(env.runner, devel, join(inputs, 'devel'), { logFile: inputLog });
-  let kat = katFromHeader(join(inputs, 'devel', 'usr', 'include', 'crypto', 'cryptodev.h'), devel.split('/').pop()!);
+  const archive = manifest.source.file;
+  const probed = await probePackages(devel, srpm, archive, env);
+  const toolPrefix = arch === env.host.arch ? '' : chooseCross(arch, env.host).prefix;
+  const ccVersion = env.host.which(`${toolPrefix}gcc`) ? (await env.runner.capture([`${toolPrefix}gcc`, '--version'])).stdout.split('\n')[0] ?? '' : '';
+
+  const katHeader = katFromHeader(probed.header, develFile);
+  let kat: Optional<BuiltProgram> = 'skip' in katHeader ? katHeader : { run: built(cacheDir, 'kat', sha(renderTemplate('test/cryptodev-kat.c.ejs', {}), probed.header!, ccVersion, arch.rpm)) };
   if ('run' in kat) kat = staticLibcFor(arch, env.host) ?? kat;
 
-  await unpackRpm(env.runner, srpm, join(inputs, 'srpm'), { logFile: inputLog });
-  let upstream: Optional<{ srcDir: string; programs: string[] }> = { skip: 'the source RPM has no source archive' };
-  const archive = manifest.source.file ? join(inputs, 'srpm', manifest.source.file) : undefined;
-  if (archive && existsSync(archive)) {
-    const tar = await import('tar');
-    const src = join(inputs, 'src');
-    mkdirSync(src, { recursive: true });
-    await tar.x({ file: archive, cwd: src, strip: 1 });
-    const makefile = join(src, 'tests', 'Makefile');
-    const programs = existsSync(makefile) ? upstreamChecks(makefile) : [];
-    upstream = programs.length > 0 ? { run: { srcDir: src, programs } } : { skip: `the source (${manifest.source.file}) has no tests/ with a "check" target: upstream's tests are cryptodev-linux's` };
+  let upstream: Optional<BuiltProgram & { programs: string[] }> = { skip: 'the source RPM has no source archive' };
+  if (archive && probed.testsMakefile !== undefined) {
+    const programs = upstreamChecksIn(probed.testsMakefile);
+    upstream =
+      programs.length > 0
+        ? { run: { programs, ...built(cacheDir, 'upstream', sha(manifest.source.sha256 ?? archive, programs.join(' '), ccVersion, arch.rpm)) } }
+        : { skip: `the source (${archive}) has no tests/ with a "check" target: upstream's tests are cryptodev-linux's` };
+  } else if (archive) {
+    upstream = { skip: `the source (${archive}) has no tests/ with a "check" target: upstream's tests are cryptodev-linux's` };
   }
   if ('run' in upstream && 'skip' in kat) upstream = { skip: 'upstream tests need the real cryptodev-linux module and header' };
 
-  const assets = await resolveGuestAssets(arch, release, options.kernelImage ? resolve(options.kernelImage) : undefined, { cacheDir, host: env.host, runner: env.runner, warn: env.warn });
-  const toolPrefix = arch === env.host.arch ? '' : chooseCross(arch, env.host).prefix;
+  const assets = await resolveGuestAssets(arch, release, options.kernelImage ? resolve(options.kernelImage) : undefined, { cacheDir, host: env.host, runner: env.runner, warn: env.warn, dryRun: Boolean(options.dryRun) });
   let openssl: Optional<OpensslUnderTest> | undefined;
   if (options.openssl || options.opensslFrom) {
     openssl = 'skip' in kat ? { skip: 'the OpenSSL engine needs the real cryptodev-linux module and header' } : { run: await opensslUnderTest(options, arch, env) };
   }
-  const plan = planGuestTest({ arch, release, module: recipe.module.name, packages: [kmod], assets, kat, upstream, toolPrefix, ...(openssl ? { openssl } : {}), work, publishTo: join(from, 'logs'), timeoutSeconds });
+  const plan = planGuestTest({
+    arch, release, module: recipe.module.name, packages: [kmod], inputs: { devel, srpm, ...(archive ? { archive } : {}) }, assets, kat, upstream, toolPrefix,
+    ...(openssl ? { openssl } : {}), work, publishTo: join(from, 'logs'), timeoutSeconds,
+  });
   if (options.dryRun) {
-    printPlan(plan, Boolean(options.json));
+    await printPlan(plan, Boolean(options.json));
     return undefined;
   }
   info(`armkit: ${plan.summary} (kernel from ${assets.source})`);
-  const { execute } = await import('../run/execute.js');
   try {
-    const { guestResults = [] } = await execute(plan, { runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
+    const result = await execute(plan, { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn, noWait: options.wait === false });
+    if (options.timings) printTimings(plan.summary, result);
+    const guestResults = (resultOf(result, 'guest-report') ?? []) as CheckResult[];
     if (options.json) printJson({ ok: true, summary: summarize(guestResults), results: guestResults, serialLog: join(from, 'logs', 'test-serial.log') });
     else {
       for (const line of formatResults(guestResults)) info(line);

@@ -10,8 +10,8 @@ import type { Arch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { PrivateApt } from '../kernel/debian.js';
-import type { Step } from '../plan/step.js';
-import type { Runner } from '../run/runner.js';
+import type { Step } from '../step.js';
+import type { Runner } from '../proc/runner.js';
 
 export interface GuestAssets {
   /** vmlinuz / Image / zImage for -kernel. */
@@ -29,6 +29,8 @@ interface Ctx {
   host: Host;
   runner: Runner;
   warn(message: string): void;
+  /** Read the cache as it is; download and write nothing. */
+  dryRun?: boolean;
 }
 
 /** Module directories a crypto test needs: the crypto API, its library helpers, the CPU's accelerated drivers. */
@@ -73,7 +75,7 @@ export async function resolveGuestAssets(arch: Arch, release: string, kernelImag
     for (const tool of ['apt-get', 'apt-cache', 'dpkg-deb']) {
       if (!ctx.host.which(tool)) throw missing(`Booting a ${arch.rpm} guest needs Debian's static busybox, fetched with ${tool} (a Debian or Ubuntu host).`);
     }
-    return new PrivateApt(ctx.cacheDir, arch, ctx.host);
+    return new PrivateApt(ctx.cacheDir, arch, ctx.host, ctx.dryRun);
   };
   let apt: PrivateApt | undefined;
   const debDir = join(ctx.cacheDir, 'guest', 'debian', arch.debian.arch);

@@ -6,7 +6,7 @@
  */
 import { ArmkitError } from '../errors.js';
 import { installCommands, qemuFilePackages } from '../prereqs.js';
-import type { RunOutcome } from '../run/runner.js';
+import type { RunOutcome } from '../proc/runner.js';
 
 /** QEMU's own lines from its log: what it printed, without armkit's command header or its answer to our timeout. */
 export function qemuMessages(lines: string[]): string[] {

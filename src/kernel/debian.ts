@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
 import { ArmkitError, mismatch, missing, usageError } from '../errors.js';
-import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
+import { assertTreeArch, inspectHeaderTree, treeIdentity, treeTools } from './tree.js';
 import type { Host } from '../host.js';
-import type { Runner } from '../run/runner.js';
-import type { Step } from '../plan/step.js';
+import type { Runner } from '../proc/runner.js';
+import type { Step } from '../step.js';
 
 export interface AptSource {
   uri: string;
@@ -118,6 +118,8 @@ export class PrivateApt {
     cacheDir: string,
     readonly target: Arch,
     readonly host: Host,
+    /** A dry run: read the index as it is, never download or write. */
+    readonly readOnly = false,
   ) {
     const hostDeb = host.arch?.debian.arch;
     if (!hostDeb) throw usageError(`armkit does not know this host's architecture (${host.machine}) for Debian packages.`);
@@ -158,9 +160,11 @@ export class PrivateApt {
     return Date.now() - statSync(stamp).mtimeMs;
   }
 
+  /** Whether the index has the target architecture's package list (a failed first update leaves it without). */
   private hasIndex(): boolean {
     const lists = join(this.dir, 'lists');
-    return existsSync(lists) && readdirSync(lists).some((f) => /_Packages(\.\w+)?$/.test(f));
+    const wanted = new RegExp(`_binary-${this.target.debian.arch}_Packages(\\.\\w+)?$`);
+    return existsSync(lists) && readdirSync(lists).some((f) => wanted.test(f));
   }
 
   /**
@@ -170,6 +174,15 @@ export class PrivateApt {
   async refresh(runner: Runner, maxAgeMs: number, warn: (message: string) => void): Promise<void> {
     const age = this.indexAgeMs();
     if (age !== undefined && age < maxAgeMs) return;
+    if (this.readOnly) {
+      if (age === undefined) {
+        throw missing(`--dry-run reads armkit's Debian package index for ${this.target.debian.arch}, and it is not in the cache (${join(this.dir, 'lists')}): a dry run downloads nothing.`, [
+          'Run the same command once without --dry-run (it downloads the index), then the dry run can say what it would do.',
+        ]);
+      }
+      warn(`armkit's Debian package index for ${this.target.debian.arch} is ${Math.round(age / 3600_000)} h old; the dry run reads it as it is (a real run refreshes it first).`);
+      return;
+    }
     if (!this.host.codename) throw missing('Cannot tell which Debian release this host runs (no VERSION_CODENAME in /etc/os-release).');
     for (const sub of ['lists/partial', 'cache', 'archives/partial']) mkdirSync(join(this.dir, sub), { recursive: true });
     writeFileSync(join(this.dir, 'sources.list'), renderSourcesList(debianSourcesFor(readHostSources(), this.host.codename), this.architectures));
@@ -178,8 +191,11 @@ export class PrivateApt {
     if (result.exitCode !== 0) {
       const failed = [...`${result.stdout}\n${result.stderr}`.matchAll(/Failed to fetch (\S+)/g)].map((m) => m[1]);
       if (!this.hasIndex()) {
-        throw new ArmkitError('step-failed', `apt-get update for ${this.target.debian.arch} fetched no package index.`, {
-          details: (result.stderr || result.stdout).split('\n').slice(-10),
+        const unreachable = /Could not (resolve|connect)|Temporary failure resolving|Connection (refused|timed out)|No route to host|Network is unreachable/.test(`${result.stdout}\n${result.stderr}`);
+        throw new ArmkitError('step-failed', unreachable
+          ? `Debian's archive could not be reached: apt-get update for ${this.target.debian.arch} fetched no package index.`
+          : `apt-get update for ${this.target.debian.arch} fetched no package index.`, {
+          details: [...(result.stderr || result.stdout).split('\n').slice(-10), 'Check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).'],
           logFile: join(this.dir, 'update.log'),
         });
       }
@@ -202,7 +218,7 @@ export class PrivateApt {
     }
     if (key in answers.values) return answers.values[key]!;
     const value = await compute();
-    if (value !== undefined) {
+    if (value !== undefined && !this.readOnly) {
       answers.values[key] = value;
       writeFileSync(file, `${JSON.stringify(answers, null, 2)}\n`);
     }
@@ -232,6 +248,8 @@ export interface DebianKernel {
   packages: string[];
   /** Programs the tree's build system needs besides the compiler (known once the tree is cached). */
   tools?: string[];
+  /** The header package and its exact Debian version (or the tree's own identity for older cache entries). */
+  identity: string;
 }
 
 const INDEX_MAX_AGE_MS = 6 * 3600 * 1000;
@@ -243,7 +261,7 @@ const INDEX_MAX_AGE_MS = 6 * 3600 * 1000;
 export async function resolveDebianKernel(
   request: { abi?: string; flavour: string },
   arch: Arch,
-  ctx: { cacheDir: string; host: Host; runner: Runner; warn: (m: string) => void },
+  ctx: { cacheDir: string; host: Host; runner: Runner; warn: (m: string) => void; dryRun?: boolean },
 ): Promise<DebianKernel> {
   const treesDir = join(ctx.cacheDir, 'kernels', 'debian', arch.debian.arch);
   const cachedTree = (release: string) => join(treesDir, release, 'root', 'usr', 'src', `linux-headers-${release}`);
@@ -261,9 +279,10 @@ export async function resolveDebianKernel(
   };
 
   const fromCache = (release: string): DebianKernel => {
-    const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as { version: string; packages: string[] };
+    const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as { version: string; packages: string[]; debianVersion?: string };
     const tree = verified(release);
-    return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages, tools: treeTools(tree) };
+    const identity = info.debianVersion ? debianIdentity(release, info.debianVersion) : treeIdentity(tree);
+    return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages, tools: treeTools(tree), identity };
   };
 
   // An exact ABI that is already cached needs no apt at all.
@@ -274,7 +293,7 @@ export async function resolveDebianKernel(
       throw missing(`--kernel debian:... needs ${tool} (a Debian or Ubuntu host). Elsewhere, pass --kernel with a header directory.`);
     }
   }
-  const apt = new PrivateApt(ctx.cacheDir, arch, ctx.host);
+  const apt = new PrivateApt(ctx.cacheDir, arch, ctx.host, ctx.dryRun);
   await apt.refresh(ctx.runner, INDEX_MAX_AGE_MS, ctx.warn);
   const qualified = (name: string) => `${name}:${arch.debian.arch}`;
 
@@ -313,9 +332,14 @@ export async function resolveDebianKernel(
     { kind: 'edit', title: `Point ${headerPkg}/Makefile at the extracted common headers`, path: makefile, search: 'include /usr/src/', replace: `include ${join(final, 'root', 'usr', 'src')}/` },
     { kind: 'check-headers', title: `Check ${headerPkg} is for ${arch.rpm}`, dir: join(partial, 'root', 'usr', 'src', `linux-headers-${release}`), arch, release },
     { kind: 'remove', title: 'Drop the downloaded .deb files', path: debs },
-    { kind: 'write', title: `Record ${headerPkg} in the cache`, path: join(partial, 'armkit-headers.json'), content: `${JSON.stringify({ release, version, packages }, null, 2)}\n` },
+    { kind: 'write', title: `Record ${headerPkg} in the cache`, path: join(partial, 'armkit-headers.json'), content: `${JSON.stringify({ release, version, debianVersion: stanza.version, packages }, null, 2)}\n` },
     { kind: 'remove', title: `Clear stale ${release} headers`, path: final },
     { kind: 'rename', title: `Keep ${headerPkg} in the cache`, from: partial, to: final },
   ];
-  return { release, version, dir: cachedTree(release), prepare, packages };
+  return { release, version, dir: cachedTree(release), prepare, packages, identity: debianIdentity(release, stanza.version) };
+}
+
+/** Debian's header package at its exact version: the same tree wherever it is unpacked. */
+function debianIdentity(release: string, debianVersion: string): string {
+  return `debian linux-headers-${release}=${debianVersion}`;
 }

@@ -7,10 +7,10 @@ import { resolve } from 'node:path';
 import type { Arch } from '../arch.js';
 import { mismatch, missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
-import type { Runner } from '../run/runner.js';
-import type { Step } from '../plan/step.js';
+import type { Runner } from '../proc/runner.js';
+import type { Step } from '../step.js';
 import { resolveDebianKernel } from './debian.js';
-import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
+import { assertSymbolVersions, assertTreeArch, inspectHeaderTree, treeIdentity, treeTools } from './tree.js';
 
 export type KernelRequest =
   | { kind: 'installed'; release: string }
@@ -49,6 +49,11 @@ export interface ResolvedKernel {
   packages?: string[];
   /** Programs the kernel's build system needs besides the compiler (pahole for BTF). */
   tools?: string[];
+  /**
+   * What makes this tree this tree, for the build cache's key: the Debian package and its exact version, or the
+   * release and the sha256 of Module.symvers (the symbol versions a module is built against).
+   */
+  identity: string;
 }
 
 /** Where distributions put the headers of an installed kernel release. */
@@ -60,7 +65,7 @@ export async function resolveKernel(
   spec: string | undefined,
   arch: Arch,
   native: boolean,
-  ctx: { cacheDir: string; host: Host; runner: Runner; warn: (m: string) => void },
+  ctx: { cacheDir: string; host: Host; runner: Runner; warn: (m: string) => void; dryRun?: boolean },
 ): Promise<ResolvedKernel> {
   if (spec === undefined && !native) {
     throw usageError(`A cross build for ${arch.rpm} needs --kernel: ${KERNEL_FORMS}.`);
@@ -70,7 +75,7 @@ export async function resolveKernel(
 
   if (request.kind === 'debian') {
     const deb = await resolveDebianKernel(request, arch, ctx);
-    return { spec: given, source: 'debian', dir: deb.dir, release: deb.release, version: deb.version, prepare: deb.prepare, packages: deb.packages, tools: deb.tools };
+    return { spec: given, source: 'debian', dir: deb.dir, release: deb.release, version: deb.version, prepare: deb.prepare, packages: deb.packages, tools: deb.tools, identity: deb.identity };
   }
 
   let dir: string;
@@ -92,5 +97,6 @@ export async function resolveKernel(
   if (request.kind === 'installed' && tree.release !== request.release) {
     throw mismatch(`Headers in ${dir} are for release ${tree.release}, not ${request.release}.`);
   }
-  return { spec: given, source: request.kind, dir, release: tree.release, version: tree.version, prepare: [], tools: treeTools(tree) };
+  assertSymbolVersions(tree);
+  return { spec: given, source: request.kind, dir, release: tree.release, version: tree.version, prepare: [], tools: treeTools(tree), identity: treeIdentity(tree) };
 }

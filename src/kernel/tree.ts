@@ -2,6 +2,7 @@
  * Reads what a configured kernel header tree says about itself: its release (what vermagic will say), its
  * upstream version (what picks a source) and its Kconfig (what says which architecture it is for).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES, type Arch } from '../arch.js';
@@ -91,4 +92,23 @@ export function assertTreeArch(tree: HeaderTree, arch: Arch): void {
       `not ${arch.rpm}: their configuration lacks ${arch.kconfig.filter((s) => !tree.config.has(s)).join(', ')}.`,
     ['Pass --kernel with headers built for the target, or --kernel debian:latest to download them.'],
   );
+}
+
+/**
+ * A tree configured with CONFIG_MODVERSIONS but without Module.symvers builds a module with no symbol versions:
+ * the kernel then refuses it or loads it tainted. Refused here, before anything is built.
+ */
+export function assertSymbolVersions(tree: HeaderTree): void {
+  if (!tree.config.has('CONFIG_MODVERSIONS') || existsSync(join(tree.dir, 'Module.symvers'))) return;
+  throw mismatch(`Kernel headers in ${tree.dir} have no Module.symvers, and their kernel checks symbol versions (CONFIG_MODVERSIONS).`, [
+    'A module built here would carry no symbol versions: that kernel refuses it ("no symbol version for ...") or loads it tainted.',
+    'Copy Module.symvers from the kernel\'s build into the tree, or use the distribution\'s header package (linux-headers-*, kernel-devel).',
+  ]);
+}
+
+/** The release and the sha256 of Module.symvers: what a module built against the tree depends on. */
+export function treeIdentity(tree: HeaderTree): string {
+  const symvers = join(tree.dir, 'Module.symvers');
+  const hash = existsSync(symvers) ? createHash('sha256').update(readFileSync(symvers)).digest('hex') : 'none';
+  return `${tree.release} symvers:${hash}`;
 }

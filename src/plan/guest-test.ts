@@ -3,12 +3,12 @@
  * test installed with rpm, a known-answer program and upstream's tests when they can be built), boot the target's
  * kernel in QEMU, and read the verdict from the serial log. Pure: inputs are gathered by commands/test.ts.
  */
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Arch } from '../arch.js';
 import type { GuestAssets } from '../guest/assets.js';
 import { cryptoModulePaths } from '../guest/assets.js';
 import { renderTemplate } from '../templates.js';
-import type { Plan, Step } from './step.js';
+import type { Plan, Step } from '../step.js';
 
 export type Optional<T> = { run: T } | { skip: string };
 
@@ -19,10 +19,12 @@ export interface GuestTestInput {
   /** RPM files installed into the guest root, as on the board. */
   packages: string[];
   assets: GuestAssets;
-  /** usr/include holding the real crypto/cryptodev.h, for the known-answer program. */
-  kat: Optional<{ includeDir: string }>;
-  /** A source tree whose tests/ build upstream's test programs, and which of them to run. */
-  upstream: Optional<{ srcDir: string; programs: string[] }>;
+  /** The packages the guest's programs are built from: the devel RPM (the header), the SRPM and its archive. */
+  inputs: { devel: string; srpm: string; archive?: string };
+  /** The known-answer program: where the cache keeps it (`store`), and `cached` when it is there already. */
+  kat: Optional<BuiltProgram>;
+  /** Upstream's test programs (from the source's tests/), kept in the cache like the known-answer program. */
+  upstream: Optional<BuiltProgram & { programs: string[] }>;
   /** CROSS_COMPILE prefix for the guest's programs ('' on a native host). */
   toolPrefix: string;
   /** OpenSSL RPMs built by armkit, checked through the engine (needs the real module, as the KAT does). */
@@ -41,6 +43,34 @@ export interface OpensslUnderTest {
   configPath?: string;
   /** The target's C runtime (loader, libc...) the dynamically linked openssl needs: host file → guest path. */
   runtime: Array<{ from: string; to: string }>;
+}
+
+/** A program armkit compiles for the guest and keeps in its cache, keyed by its inputs. */
+export interface BuiltProgram {
+  store: string;
+  cached?: string;
+}
+
+/** rpm2cpio and cpio, through a payload file: an RPM's files (or only `only`) into dir. */
+function rpmUnpackSteps(rpm: string, dir: string, what: string, only: string[] = []): Step[] {
+  const payload = join(dir, '.payload.cpio');
+  return [
+    { kind: 'remove', title: `Clear the unpacked ${what}`, path: dir },
+    { kind: 'mkdir', title: `Create ${dir}`, path: dir },
+    { kind: 'exec', title: `Unpack ${what}`, argv: ['rpm2cpio', rpm], stdoutFile: payload, log: 'unpack.log' },
+    { kind: 'exec', title: `Extract ${only.length ? only.join(' ') : 'its files'}`, argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames', ...only], cwd: dir, stdinFile: payload, log: 'unpack.log' },
+    { kind: 'remove', title: 'Drop the payload', path: payload },
+  ];
+}
+
+/** Copies what was built into the cache under its key, whole or not at all. */
+function storeSteps(from: string, store: string, what: string): Step[] {
+  return [
+    { kind: 'remove', title: `Clear a partial cached copy of ${what}`, path: `${store}.partial` },
+    { kind: 'copy', title: `Keep ${what} in the cache`, from, to: `${store}.partial` },
+    { kind: 'remove', title: `Clear the stale cached ${what}`, path: store },
+    { kind: 'rename', title: `Complete the cached ${what}`, from: `${store}.partial`, to: store },
+  ];
 }
 
 export const GUEST_CHECKS = ['kernel-release', 'modules-load', 'dev-crypto'] as const;
@@ -117,13 +147,23 @@ export function planGuestTest(input: GuestTestInput): Plan {
     { kind: 'exec', title: `depmod ${release} (what the package's %post does)`, argv: ['depmod', '-b', root, release], log: 'depmod.log' },
   );
 
+  // The programs armkit compiles for the guest are kept in the cache under a key of their inputs (the source, the
+  // header, the compiler): an unchanged rerun copies them instead of compiling again.
+  const inputsDir = join(work, 'inputs');
   if ('run' in input.kat) {
-    const source = join(guest, 'armkit-kat.c');
-    steps.push(
-      { kind: 'write', title: 'Write the known-answer program', path: source, content: renderTemplate('test/cryptodev-kat.c.ejs', {}) },
-      { kind: 'mkdir', title: 'Create /usr/bin', path: join(root, 'usr', 'bin') },
-      { kind: 'exec', title: `Compile it statically for ${arch.rpm}`, argv: [cc, '-static', '-O2', '-Wall', '-I', input.kat.run.includeDir, '-o', join(root, 'usr', 'bin', 'armkit-kat'), source], log: 'kat-build.log' },
-    );
+    const kat = input.kat.run;
+    const built = join(kat.cached ?? join(guest, 'kat'), 'armkit-kat');
+    if (!kat.cached) {
+      const source = join(guest, 'armkit-kat.c');
+      steps.push(
+        ...rpmUnpackSteps(input.inputs.devel, join(inputsDir, 'devel'), 'the devel package'),
+        { kind: 'write', title: 'Write the known-answer program', path: source, content: renderTemplate('test/cryptodev-kat.c.ejs', {}) },
+        { kind: 'mkdir', title: 'Create the program directory', path: dirname(built) },
+        { kind: 'exec', title: `Compile it statically for ${arch.rpm}`, argv: [cc, '-static', '-O2', '-Wall', '-I', join(inputsDir, 'devel', 'usr', 'include'), '-o', built, source], log: 'kat-build.log' },
+        ...storeSteps(dirname(built), kat.store, 'the known-answer program'),
+      );
+    }
+    steps.push({ kind: 'copy', title: `Add the known-answer program${kat.cached ? ' (cached)' : ''}`, from: built, to: join(root, 'usr', 'bin', 'armkit-kat') });
     expected.push(...KAT_CHECKS);
   } else {
     for (const name of KAT_CHECKS) skipped.push({ name, reason: input.kat.skip });
@@ -131,13 +171,22 @@ export function planGuestTest(input: GuestTestInput): Plan {
 
   const upstreamPrograms = 'run' in input.upstream ? input.upstream.run.programs : [];
   if ('run' in input.upstream) {
+    const up = input.upstream.run;
     const tree = join(guest, 'upstream');
+    const built = up.cached ?? join(tree, 'tests');
+    if (!up.cached) {
+      const archive = join(inputsDir, 'srpm', input.inputs.archive!);
+      steps.push(
+        ...rpmUnpackSteps(input.inputs.srpm, join(inputsDir, 'srpm'), 'the source RPM', [input.inputs.archive!]),
+        { kind: 'unpack', title: `Unpack ${input.inputs.archive}`, archive, dest: tree },
+        { kind: 'exec', title: `Build upstream tests for ${arch.rpm}`, argv: ['make', '-C', join(tree, 'tests'), `CC=${cc}`, 'LDFLAGS=-static', ...upstreamPrograms], log: 'upstream-tests.log' },
+        { kind: 'mkdir', title: 'Collect the test programs', path: join(guest, 'upstream-built') },
+        ...upstreamPrograms.map((p): Step => ({ kind: 'copy', title: `Collect ${p}`, from: join(tree, 'tests', p), to: join(guest, 'upstream-built', p) })),
+        ...storeSteps(join(guest, 'upstream-built'), up.store, "upstream's tests"),
+      );
+    }
     const dest = join(root, 'usr', 'libexec', 'armkit-upstream-tests');
-    steps.push(
-      { kind: 'copy', title: 'Copy the source tree', from: input.upstream.run.srcDir, to: tree },
-      { kind: 'exec', title: `Build upstream tests for ${arch.rpm}`, argv: ['make', '-C', join(tree, 'tests'), `CC=${cc}`, 'LDFLAGS=-static', ...upstreamPrograms], log: 'upstream-tests.log' },
-      ...upstreamPrograms.map((p): Step => ({ kind: 'copy', title: `Add upstream test ${p}`, from: join(tree, 'tests', p), to: join(dest, p) })),
-    );
+    steps.push(...upstreamPrograms.map((p): Step => ({ kind: 'copy', title: `Add upstream test ${p}${up.cached ? ' (cached)' : ''}`, from: join(up.cached ? built : join(guest, 'upstream-built'), p), to: join(dest, p) })));
     expected.push(...upstreamPrograms.map((p) => `upstream-${p}`));
   } else {
     skipped.push({ name: 'upstream-tests', reason: input.upstream.skip });
@@ -184,7 +233,8 @@ export function planGuestTest(input: GuestTestInput): Plan {
     summary: `test ${input.module} for Linux ${release} on ${arch.rpm} in ${arch.qemu!.binary}`,
     logsDir,
     warnings: [],
-    requires: ['rpm', 'depmod', arch.qemu!.binary, ...('run' in input.kat || 'run' in input.upstream ? [cc, 'make'] : [])],
+    requires: ['rpm', 'depmod', arch.qemu!.binary, ...(('run' in input.kat && !input.kat.run.cached) || ('run' in input.upstream && !input.upstream.run.cached) ? [cc, 'make', 'rpm2cpio', 'cpio'] : [])],
+    locks: [work],
     steps,
   };
 }

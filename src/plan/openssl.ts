@@ -1,40 +1,37 @@
 /**
- * Plan for `armkit build openssl`: the distribution's own source RPM, its spec patched for the cryptodev engine
- * (src/spec), a new source RPM, then binary RPMs from one of three engines: rpmbuild here (`local`), a Fedora
- * chroot (`mock`), or Fedora's build service (`copr`). Pure: the unpacked SRPM and the patch result are inputs.
+ * Plan for `armkit build openssl`: the distribution's own source RPM unpacked, its spec patched for the cryptodev
+ * engine (src/rpmspec), then built by the chosen engine (src/engines: local rpmbuild, mock or Copr) and published.
+ * Pure: the patch result and the facts probed from the source RPM are inputs.
  */
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
-import type { PatchResult } from '../spec/openssl.js';
-import type { Plan, Step } from './step.js';
-import type { Mode } from './cryptodev.js';
-
-export type BuildEngine = 'local' | 'mock' | 'copr';
+import type { EngineName, Mode } from '../engines/engine.js';
+import { ENGINES } from '../engines/index.js';
+import type { ManifestFacts } from '../manifest.js';
+import type { PatchResult } from '../rpmspec/openssl.js';
+import type { Plan, Step } from '../step.js';
 
 export interface OpensslBuildInput {
   arch: Arch;
   mode: Mode;
   crossPrefix?: string;
-  engine: BuildEngine;
-  /** The input source RPM, for the manifest. */
+  engine: EngineName;
+  /** The input source RPM. */
   srpm: string;
-  /** The SRPM's files other than its spec (sources, patches). */
-  sourcesDir: string;
+  /** Spec files inside it, removed from SOURCES (the patched spec goes to SPECS). */
+  specsInSrpm: string[];
   specName: string;
   patched: PatchResult;
   /** name-version-release of the new source RPM, as rpm expands it with %{dist} empty. */
   srpmNvr: string;
-  /** --define arguments for the Fedora macros this host's rpm lacks (empty on Fedora). */
-  hostMacros: string[];
-  /** A usr/include holding crypto/cryptodev.h for a local build, given to the compiler through CPATH. */
-  includeDir?: string;
+  /** [name, body] of the Fedora macros this host's rpm lacks (none on Fedora). */
+  hostMacros: Array<[string, string]>;
+  /** An armkit cryptodev build's devel RPM: unpacked, its usr/include is the compiler's CPATH (local engine). */
+  cryptodevDevel?: string;
   diff: string;
   nodeps: boolean;
-  /** mock config or Copr chroot (mock, copr). */
   chroot?: string;
-  /** owner/project on Copr. */
   coprProject?: string;
-  /** The host can run the target's binaries natively (mock then needs no --forcearch). */
   hostArch: Arch | undefined;
   work: string;
   outDir: string;
@@ -44,99 +41,91 @@ export interface OpensslBuildInput {
 export function planOpensslBuild(input: OpensslBuildInput): Plan {
   const { arch, patched, work } = input;
   const top = join(work, 'rpmbuild');
-  const results = join(work, 'results');
   const logsDir = join(work, 'logs');
+  const sources = join(top, 'SOURCES');
   const spec = join(top, 'SPECS', input.specName);
-  const newSrpm = join(top, 'SRPMS', `${input.srpmNvr}.src.rpm`);
   const dest = join(input.outDir, 'openssl', patched.version, arch.rpm);
-  const topdir = ['--define', `_topdir ${top}`];
+  const payload = join(work, 'srpm.cpio');
   const warnings: string[] = [];
-  const requires = ['rpmbuild', 'rpm'];
 
   const steps: Step[] = [
-    { kind: 'remove', title: 'Clear the work directory', path: top },
-    { kind: 'remove', title: 'Clear earlier results', path: results },
-    { kind: 'remove', title: 'Clear earlier logs', path: logsDir },
+    { kind: 'remove', title: 'Clear the work directory', path: work },
     { kind: 'mkdir', title: 'Create the log directory', path: logsDir },
-    { kind: 'copy', title: `Stage the sources of ${input.srpm.split('/').pop()}`, from: input.sourcesDir, to: join(top, 'SOURCES') },
+    { kind: 'mkdir', title: 'Create rpmbuild/SOURCES', path: sources },
+    { kind: 'exec', title: `Unpack ${input.srpm.split('/').pop()}`, argv: ['rpm2cpio', input.srpm], stdoutFile: payload, log: 'unpack.log' },
+    { kind: 'exec', title: 'Extract its sources', argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'], cwd: sources, stdinFile: payload, log: 'unpack.log' },
+    { kind: 'remove', title: 'Drop the payload', path: payload },
+    ...input.specsInSrpm.map((s): Step => ({ kind: 'remove', title: `Drop the original ${s} from SOURCES`, path: join(sources, s) })),
     { kind: 'write', title: `Write the patched ${input.specName}`, path: spec, content: patched.text },
     { kind: 'write', title: 'Keep the spec diff with the logs', path: join(logsDir, `${input.specName}.diff`), content: input.diff },
   ];
   if (patched.config) {
-    steps.push({ kind: 'write', title: `Write ${patched.config.file} (engine configuration)`, path: join(top, 'SOURCES', patched.config.file), content: patched.config.content });
+    steps.push({ kind: 'write', title: `Write ${patched.config.file} (engine configuration)`, path: join(sources, patched.config.file), content: patched.config.content });
   }
-  steps.push({
-    kind: 'exec',
-    title: `rpmbuild -bs: ${input.srpmNvr}.src.rpm`,
-    // %{dist} empty: the new source RPM's name does not depend on the host; the binary build expands it again.
-    argv: ['rpmbuild', '-bs', ...topdir, ...input.hostMacros, '--define', 'dist %{nil}', ...(input.nodeps ? ['--nodeps'] : []), spec],
-    log: 'rpmbuild-srpm.log',
-  });
 
-  let artifacts: string[];
+  let env: Record<string, string> | undefined;
   if (input.engine === 'local') {
-    const argv = ['rpmbuild', '-bb', ...topdir, '--target', arch.rpm, ...input.hostMacros];
-    let env: Record<string, string> | undefined;
+    const include = input.cryptodevDevel ? join(work, 'cryptodev-devel', 'usr', 'include') : undefined;
+    if (input.cryptodevDevel) {
+      const devel = join(work, 'cryptodev-devel');
+      steps.push(
+        { kind: 'mkdir', title: 'Create the header directory', path: devel },
+        { kind: 'exec', title: `Unpack crypto/cryptodev.h from ${input.cryptodevDevel.split('/').pop()}`, argv: ['rpm2cpio', input.cryptodevDevel], stdoutFile: join(devel, '.payload.cpio'), log: 'unpack.log' },
+        { kind: 'exec', title: 'Extract the header', argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'], cwd: devel, stdinFile: join(devel, '.payload.cpio'), log: 'unpack.log' },
+      );
+    }
     if (input.mode === 'cross') {
       const p = input.crossPrefix!;
-      argv.push('--define', `__strip ${p}strip`, '--define', `__objdump ${p}objdump`);
       // OpenSSL's Configure takes the compiler and binutils from the environment, which rpmbuild passes through.
-      env = { CC: `${p}gcc`, CXX: `${p}g++`, AR: `${p}ar`, RANLIB: `${p}ranlib`, NM: `${p}nm`, ...(input.includeDir ? { CPATH: input.includeDir } : {}) };
-      requires.push(`${p}gcc`);
+      env = { CC: `${p}gcc`, CXX: `${p}g++`, AR: `${p}ar`, RANLIB: `${p}ranlib`, NM: `${p}nm`, ...(include ? { CPATH: include } : {}) };
       warnings.push(`A cross build of a distribution's openssl.spec runs its %build on this host with ${p}gcc: it goes as far as the spec's own assumptions about the build host allow. mock or copr build it on ${arch.rpm} instead.`);
-    } else {
-      requires.push('gcc', 'make', 'perl');
-      if (input.includeDir) env = { CPATH: input.includeDir };
+    } else if (include) {
+      env = { CPATH: include };
     }
-    if (input.nodeps) argv.push('--nodeps');
-    argv.push(spec);
-    steps.push({ kind: 'exec', title: `rpmbuild -bb for ${arch.rpm} (${input.mode})`, argv, ...(env ? { env } : {}), log: 'rpmbuild.log' });
-    artifacts = [join(top, 'RPMS', arch.rpm, '*.rpm'), join(top, 'RPMS', 'noarch', '*.rpm'), newSrpm];
-  } else if (input.engine === 'mock') {
-    // Emulating a foreign architecture in the chroot needs qemu-user-static registered with binfmt_misc.
-    const forcearch = input.hostArch !== arch ? ['--forcearch', arch.rpm] : [];
-    steps.push({
-      kind: 'exec',
-      title: `mock -r ${input.chroot} --rebuild ${input.srpmNvr}.src.rpm`,
-      argv: ['mock', '-r', input.chroot!, ...forcearch, '--resultdir', results, '--rebuild', newSrpm],
-      log: 'mock.log',
-    });
-    requires.push('mock');
-    artifacts = [join(results, '*.rpm')];
-  } else {
-    steps.push({ kind: 'copr-build', title: `Copr build in ${input.coprProject} (${input.chroot})`, project: input.coprProject!, chroot: input.chroot!, srpm: newSrpm, dest: results, log: 'copr.log' });
-    requires.push('copr-cli');
-    artifacts = [join(results, input.chroot!, '*.rpm')];
   }
-
-  steps.push({
-    kind: 'publish',
-    title: `Publish to ${dest}`,
-    artifacts,
-    logsDir,
-    dest,
-    manifest: {
-      recipe: 'openssl',
-      package: patched.name,
-      version: patched.version,
-      ...(patched.epoch ? { epoch: patched.epoch } : {}),
-      release: patched.release.after,
-      arch: arch.rpm,
-      mode: input.mode,
-      engine: input.engine,
-      ...(input.chroot ? { chroot: input.chroot } : {}),
-      opensslEngine: { id: patched.engine, flags: patched.flags, check: patched.check, config: patched.config?.path ?? null },
-      source: { kind: 'srpm', path: input.srpm, verified: false },
-      sourceArchive: input.srpm,
-      armkit: input.armkitVersion,
-    },
+  const engine = ENGINES[input.engine].plan({
+    kind: 'spec',
+    arch,
+    mode: input.mode,
+    crossPrefix: input.crossPrefix,
+    topdir: top,
+    spec,
+    srpmName: input.srpmNvr,
+    defines: [],
+    hostDefines: input.hostMacros,
+    ...(env ? { env } : {}),
+    nodeps: input.nodeps,
+    results: join(work, 'results'),
+    chroot: input.chroot,
+    coprProject: input.coprProject,
+    hostArch: input.hostArch,
   });
+  steps.push(...engine.steps);
 
+  const manifest: ManifestFacts = {
+    recipe: 'openssl',
+    kind: 'spec',
+    package: patched.name,
+    version: patched.version,
+    ...(patched.epoch ? { epoch: patched.epoch } : {}),
+    release: patched.release.after,
+    arch: arch.rpm,
+    mode: input.mode,
+    engine: input.engine,
+    ...(input.chroot ? { chroot: input.chroot } : {}),
+    opensslEngine: { id: patched.engine, flags: patched.flags, check: patched.check, config: patched.config?.path ?? null },
+    source: { kind: 'srpm', path: input.srpm, verified: false },
+    armkit: input.armkitVersion,
+  };
+  steps.push({ kind: 'publish', title: `Publish to ${dest}`, artifacts: engine.artifacts, logsDir, dest, manifest, sourceArchive: input.srpm });
+
+  const localTools = input.engine === 'local' ? (input.mode === 'cross' ? [`${input.crossPrefix}gcc`] : ['gcc', 'make', 'perl']) : [];
   return {
     summary: `openssl ${patched.version} (${patched.engine} engine) for ${arch.rpm} with ${input.engine === 'local' ? `rpmbuild (${input.mode})` : input.engine}`,
     logsDir,
-    warnings,
-    requires,
+    warnings: [...warnings, ...engine.warnings],
+    requires: [...engine.requires, 'rpm2cpio', 'cpio', ...localTools, ...(input.engine === 'local' ? ['patch'] : [])],
+    locks: [work, dest],
     steps,
   };
 }

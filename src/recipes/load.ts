@@ -2,7 +2,7 @@
  * Finds a recipe by name (a user's --recipes directory first, then armkit's own), parses its YAML and validates it,
  * reporting the file and the field on any error.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -15,7 +15,30 @@ export interface LoadedRecipe<T> {
   file: string;
 }
 
+/** Edit distance, for "did you mean" on a misspelt recipe name. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const here = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = here;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The recipe names in the directories, user ones first. */
+export function recipeNames(userDirs: string[] = []): string[] {
+  return [...new Set([...userDirs, BUILTIN_RECIPES].flatMap((d) => (existsSync(d) ? readdirSync(d) : [])).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')))];
+}
+
 export function findRecipeFile(name: string, userDirs: string[] = []): string {
+  for (const dir of userDirs) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw usageError(`--recipes ${dir}: no such directory.`);
+  }
   const dirs = [...userDirs, BUILTIN_RECIPES];
   for (const dir of dirs) {
     for (const ext of ['yaml', 'yml']) {
@@ -23,7 +46,9 @@ export function findRecipeFile(name: string, userDirs: string[] = []): string {
       if (existsSync(file)) return file;
     }
   }
-  throw usageError(`No recipe named "${name}" in ${dirs.join(', ')}.`);
+  const names = recipeNames(userDirs);
+  const near = names.filter((n) => distance(n, name) <= Math.max(2, Math.floor(name.length / 3))).sort((a, b) => distance(a, name) - distance(b, name));
+  throw usageError(`No recipe named "${name}" in ${dirs.join(', ')}${near.length ? `: did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : ` (there are: ${names.join(', ')}).`}`);
 }
 
 export function parseRecipe<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {

@@ -27,6 +27,8 @@ export const sourceSchema = z.strictObject({
   topdir: z.string().regex(/^[A-Za-z0-9._+^-]+$/, 'must be a plain directory name'),
   /** Kernel versions this source builds against. */
   kernels: range,
+  /** When the source was released (YYYY-MM-DD): SOURCE_DATE_EPOCH of its builds, so they are reproducible. */
+  date: z.iso.date(),
 });
 
 export const kmodRecipeSchema = z.strictObject({

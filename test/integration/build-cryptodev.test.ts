@@ -35,7 +35,8 @@ for (const c of CASES) {
   const kernel = c.kernel();
   describe.skipIf(kernel === undefined)(`build cryptodev --arch ${c.arch} (${c.mode}, ${kernel ?? 'no linux-headers-amd64 installed'})`, () => {
     const out = tempDir(`out-${c.arch}`);
-    const dest = join(out, 'cryptodev', FIXTURE_VERSION, c.arch);
+    // out/<recipe>/<version>/<arch>/<kernel release>/: the release is known once the build has resolved the kernel.
+    let dest: string;
     let result: Awaited<ReturnType<typeof armkit>>;
     let manifest: {
       mode: string;
@@ -52,7 +53,9 @@ for (const c of CASES) {
     beforeAll(async () => {
       result = await armkit(['build', 'cryptodev', '--arch', c.arch, '--kernel', kernel!, '--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION, '--out', out, '--json']);
       expect(result.exitCode, show(result)).toBe(0);
+      dest = JSON.parse(result.stdout).out;
       manifest = JSON.parse(readFileSync(join(dest, 'manifest.json'), 'utf8'));
+      expect(dest).toBe(join(out, 'cryptodev', FIXTURE_VERSION, c.arch, manifest.kernel.release));
       release = manifest.kernel.release;
       const files = readdirSync(dest);
       kmod = join(dest, files.find((f) => f.startsWith('kmod-cryptodev-'))!);

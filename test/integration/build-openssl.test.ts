@@ -158,10 +158,10 @@ describe('build openssl --engine mock|copr', () => {
   it('--dry-run prints the whole Copr sequence: submit without waiting, watch, download', async () => {
     const r = await armkit(['build', 'openssl', '--srpm', srpm, '--arch', 'aarch64', '--engine', 'copr', '--copr-project', 'someone/cryptodev', '--dry-run']);
     expect(r.exitCode, show(r)).toBe(0);
-    expect(r.stdout).toMatch(/^id=\$\(copr-cli build --nowait -r fedora-rawhide-aarch64 someone\/cryptodev \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm \| sed -n 's\/\^Created builds\*: \*\/\/p'\)$/m);
+    expect(r.stdout).toMatch(/^id=\$\(copr-cli build --nowait -r fedora-rawhide-aarch64 someone\/cryptodev \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm \| sed -n 's\/\^Created builds\*: \*\/\/p'\)  # the build id$/m);
     expect(r.stdout).toMatch(/^copr-cli watch-build "\$id" >> /m);
     expect(r.stdout).toMatch(/^copr-cli download-build -r fedora-rawhide-aarch64 --dest \S+\/results "\$id" >> /m);
-    expect(r.stdout).toMatch(/^# needs: rpmbuild rpm copr-cli$/m);
+    expect(r.stdout).toMatch(/^# needs: rpmbuild rpm copr-cli rpm2cpio cpio$/m);
   });
 
   it('a host without mock is told so before anything starts, with the install command', async () => {

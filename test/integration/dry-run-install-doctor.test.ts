@@ -23,7 +23,10 @@ describe('build --dry-run', () => {
     expect(r.exitCode, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^#!\/bin\/sh\n# armkit plan: cryptodev 0\.1 for aarch64 \(cross, aarch64-linux-gnu-\)/);
     expect(r.stdout).toContain("--define '__strip aarch64-linux-gnu-strip'");
-    expect(r.stdout).toMatch(/rpmbuild -ba --target aarch64 --define '_topdir \S+\/rpmbuild' --define 'kernel_dir \S+linux-headers-6[^']*-arm64'/);
+    // rpmbuild runs at fixed paths named by the build's key: links to the work directory and the header tree.
+    expect(r.stdout).toMatch(/^mkdir -p \S+ && ln -sfn \S+\/rpmbuild (\S+\/armkit-rpmbuild\/[0-9a-f]{24})$/m);
+    expect(r.stdout).toMatch(/^mkdir -p \S+ && ln -sfn \S+linux-headers-6\S*-arm64 \S+\/armkit-rpmbuild\/[0-9a-f]{24}\.kernel$/m);
+    expect(r.stdout).toMatch(/rpmbuild -ba --target aarch64 --define '_topdir \S+\/armkit-rpmbuild\/[0-9a-f]{24}' --define 'kernel_dir \S+\/armkit-rpmbuild\/[0-9a-f]{24}\.kernel'/);
     expect(r.stdout).toContain('%global kernel_release');
     expect(readdirSync(out)).toEqual([]);
     expect(snapshot(cache)).toEqual(cacheBefore);
@@ -31,7 +34,8 @@ describe('build --dry-run', () => {
     // The script is the plan: run it with sh and it makes the same RPMs armkit would.
     const run = await execa('sh', ['-c', r.stdout], { reject: false });
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
-    const dest = join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64');
+    const release = /against Linux (\S+)/.exec(r.stdout)![1]!;
+    const dest = join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64', release);
     const rpms = readdirSync(dest).filter((f) => f.endsWith('.rpm')).sort();
     expect(rpms).toHaveLength(3);
     const kmod = join(dest, rpms.find((f) => f.startsWith('kmod-'))!);
@@ -39,12 +43,13 @@ describe('build --dry-run', () => {
   });
 
   it('--dry-run --json prints the plan as one JSON document', async () => {
-    const r = await armkit(['build', 'cryptodev', '--arch', 'armv5tel', '--kernel', 'debian:latest', ...fixtureArgs, '--dry-run', '--json']);
+    // --force: a build the cache already holds would plan only its publishing.
+    const r = await armkit(['build', 'cryptodev', '--arch', 'armv5tel', '--kernel', 'debian:latest', ...fixtureArgs, '--dry-run', '--json', '--force']);
     expect(r.exitCode, show(r)).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ ok: true, dryRun: true });
     const kinds = doc.plan.steps.map((s: { kind: string }) => s.kind);
-    expect(kinds.slice(-3)).toEqual(['exec', 'check-module', 'publish']);
+    expect(kinds.slice(-9)).toEqual(['exec', 'check-module', 'publish', 'remove', 'copy', 'remove', 'rename', 'remove', 'remove']);
     const rpmbuild = doc.plan.steps.find((s: { kind: string; argv?: string[] }) => s.kind === 'exec' && s.argv?.[0] === 'rpmbuild');
     expect(rpmbuild.argv).toEqual(expect.arrayContaining(['--target', 'armv5tel', 'cross_compile arm-linux-gnueabi-', 'kernel_arch arm']));
     expect(doc.plan.requires).toEqual(expect.arrayContaining(['rpmbuild', 'arm-linux-gnueabi-gcc']));

@@ -48,7 +48,7 @@ describe.skipIf(!amd64)('hostile values never run', () => {
     expect(r.exitCode, show(r)).toBe(0);
     expect(findPwned(s.cwd, s.cache, s.out)).toEqual([]);
     // The version came from the source's Makefile; Source0 is the plain package-version name.
-    const srpm = join(s.out, 'cryptodev/0.1', 'x86_64', 'cryptodev-linux-0.1-1.local.src.rpm');
+    const srpm = join(s.out, 'cryptodev/0.1', 'x86_64', amd64!, 'cryptodev-linux-0.1-1.local.src.rpm');
     expect(await rpmQuery(srpm, '-l')).toContain('cryptodev-linux-0.1.tar.gz');
   });
 
@@ -72,7 +72,7 @@ describe.skipIf(!amd64)('hostile values never run', () => {
     const r = await armkit(['build', 'cryptodev', '--recipes', recipes, '--kernel', amd64!, '--source', FIXTURE_MODULE, '--out', s.out], { cwd: s.cwd, cacheDir: s.cache });
     expect(r.exitCode, show(r)).toBe(0);
     expect(findPwned(s.cwd, s.cache, s.out)).toEqual([]);
-    const srpm = join(s.out, 'cryptodev/0.1/x86_64/cryptodev-linux-0.1-1.local.src.rpm');
+    const srpm = join(s.out, 'cryptodev/0.1/x86_64', amd64!, 'cryptodev-linux-0.1-1.local.src.rpm');
     expect(await rpmField(srpm, 'SUMMARY')).toBe('Offload 100% %(touch PWNED) %{_bindir}');
     const description = await rpmField(srpm, 'DESCRIPTION');
     expect(description).toContain('%(touch PWNED) and 50%');
@@ -162,9 +162,9 @@ describe.skipIf(!amd64)('hostile values never run', () => {
     const r = await armkit(['build', 'cryptodev', '--kernel', amd64!, '--source', src, '--version', '1.14', '--out', s.out], { cwd: s.cwd, cacheDir: s.cache });
     expect(r.exitCode, show(r)).toBe(0);
     expect(r.stderr).toContain("no checksum applies to a local source that is not one of the recipe's pinned archives; its packages are marked Release 1.local");
-    const files = readdirSync(join(s.out, 'cryptodev/1.14/x86_64'));
+    const files = readdirSync(join(s.out, 'cryptodev/1.14/x86_64', amd64!));
     expect(files).toContain(`kmod-cryptodev-${amd64}-1.14-1.local.x86_64.rpm`);
-    expect(JSON.parse(readFileSync(join(s.out, 'cryptodev/1.14/x86_64/manifest.json'), 'utf8')).source.verified).toBe(false);
+    expect(JSON.parse(readFileSync(join(s.out, 'cryptodev/1.14/x86_64', amd64!, 'manifest.json'), 'utf8')).source.verified).toBe(false);
   });
 });
 

@@ -8,8 +8,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
-import { patchOpensslSpec } from '../../src/spec/openssl.js';
-import { defineArgs, PARSE_FALLBACK_MACROS } from '../../src/spec/rpm-macros.js';
+import { patchOpensslSpec } from '../../src/rpmspec/openssl.js';
+import { defineArgs, PARSE_FALLBACK_MACROS } from '../../src/rpmspec/rpm-macros.js';
 import { ROOT, armkit, show, snapshot, tempDir } from '../helpers/cli.js';
 
 const CORPUS = resolve(ROOT, '../shared/fixtures/specs');

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { judgeBoot, missingFile, qemuMessages } from '../../src/guest/boot.js';
-import type { RunOutcome } from '../../src/run/runner.js';
+import type { RunOutcome } from '../../src/proc/runner.js';
 
 const ended = (exitCode: number | undefined, tail: string[], timedOut = false): RunOutcome => ({ exitCode, signal: undefined, timedOut, tail });
 const BOOTED = 'Booting Linux on physical CPU 0x0\n...\nARMKIT:BOOT 6.1.0-57-arm64 aarch64\nARMKIT:CHECK kernel-release pass\n';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
@@ -8,10 +9,17 @@ import { catchArmkit, tempDir, writeTree } from './helpers.js';
 
 const DEVEL = 'cryptodev-linux-devel-1.14-1.aarch64.rpm';
 
+/** A manifest as armkit writes it (schema 2), with the given fields. */
+function validManifest(fields: Record<string, unknown>): string {
+  return JSON.stringify({
+    schema: 2, recipe: 'cryptodev', kind: 'kmod', package: 'cryptodev-linux', version: 'x', arch: 'aarch64', mode: 'cross', engine: 'local',
+    source: { kind: 'recipe', verified: true }, armkit: '0', createdAt: '2026-01-01T00:00:00Z', artifacts: [], ...fields,
+  });
+}
+
 describe('katFromHeader', () => {
   it('skips when the devel package has no crypto/cryptodev.h', () => {
-    const dir = tempDir();
-    expect(katFromHeader(join(dir, 'usr/include/crypto/cryptodev.h'), DEVEL)).toEqual({
+    expect(katFromHeader(undefined, DEVEL)).toEqual({
       skip: 'cryptodev-linux-devel-1.14-1.aarch64.rpm has no crypto/cryptodev.h',
     });
   });
@@ -20,7 +28,7 @@ describe('katFromHeader', () => {
     const dir = writeTree(tempDir(), {
       'usr/include/crypto/cryptodev.h': '/* test fixture */\n#ifndef ARMKIT_TEST_FIXTURE\n#define ARMKIT_TEST_FIXTURE 1\n#endif\n',
     });
-    const result = katFromHeader(join(dir, 'usr/include/crypto/cryptodev.h'), DEVEL);
+    const result = katFromHeader(readFileSync(join(dir, 'usr/include/crypto/cryptodev.h'), 'utf8'), DEVEL);
     expect(result).toEqual({
       skip: `crypto/cryptodev.h in ${DEVEL} is not cryptodev-linux's (no CIOCGSESSION/CIOCCRYPT): the known-answer test needs the real header and module`,
     });
@@ -36,13 +44,13 @@ describe('katFromHeader', () => {
       'd/usr/include/crypto/cryptodev.h': "#define CIOCGSESSION2 1\n#define CIOCCRYPT _IOWR('c', 104, struct crypt_op)\n",
     });
     for (const v of ['a', 'b', 'c', 'd']) {
-      const result = katFromHeader(join(dir, v, 'usr/include/crypto/cryptodev.h'), DEVEL);
+      const result = katFromHeader(readFileSync(join(dir, v, 'usr/include/crypto/cryptodev.h'), 'utf8'), DEVEL);
       expect(result, v).toHaveProperty('skip');
       expect('skip' in result ? result.skip : '', v).toContain("is not cryptodev-linux's");
     }
   });
 
-  it("runs with the usr/include directory for cryptodev-linux's header", () => {
+  it("runs with cryptodev-linux's header", () => {
     const dir = writeTree(tempDir(), {
       'usr/include/crypto/cryptodev.h': [
         '#ifndef L_CRYPTODEV_H',
@@ -55,7 +63,7 @@ describe('katFromHeader', () => {
         '',
       ].join('\n'),
     });
-    expect(katFromHeader(join(dir, 'usr/include/crypto/cryptodev.h'), DEVEL)).toEqual({ run: { includeDir: join(dir, 'usr/include') } });
+    expect(katFromHeader(readFileSync(join(dir, 'usr/include/crypto/cryptodev.h'), 'utf8'), DEVEL)).toEqual({ run: true });
   });
 });
 
@@ -135,7 +143,7 @@ describe('upstreamChecks', () => {
 
 describe('latestBuild', () => {
   const aarch64 = findArch('aarch64');
-  const manifest = (createdAt: string, arch = 'aarch64') => JSON.stringify({ arch, version: 'x', createdAt, artifacts: [] });
+  const manifest = (createdAt: string, arch = 'aarch64') => validManifest({ arch, createdAt });
 
   it('picks the aarch64 build with the newest createdAt, ignoring other arches and unfinished builds', () => {
     const out = writeTree(tempDir(), {
@@ -154,13 +162,13 @@ describe('latestBuild', () => {
     expect(latestBuild(out, 'cryptodev', aarch64)).toBe(join(out, 'cryptodev', '1.14^20251105git08644db', 'aarch64'));
   });
 
-  it('prefers any createdAt over a manifest without one', () => {
+  it('leaves out manifests it cannot read (another schema, broken JSON), and finds kmod builds one level down', () => {
     const out = writeTree(tempDir(), {
-      'cryptodev/a/aarch64/manifest.json': JSON.stringify({ arch: 'aarch64' }),
-      'cryptodev/b/aarch64/manifest.json': manifest('2026-01-01T00:00:00.000Z'),
-      'cryptodev/c/aarch64/manifest.json': JSON.stringify({ arch: 'aarch64' }),
+      'cryptodev/a/aarch64/manifest.json': JSON.stringify({ arch: 'aarch64', schema: 1 }),
+      'cryptodev/b/aarch64/6.1.0-57-arm64/manifest.json': manifest('2026-01-01T00:00:00.000Z'),
+      'cryptodev/c/aarch64/manifest.json': '{ "arch": "aarch64", ',
     });
-    expect(latestBuild(out, 'cryptodev', aarch64)).toBe(join(out, 'cryptodev', 'b', 'aarch64'));
+    expect(latestBuild(out, 'cryptodev', aarch64)).toBe(join(out, 'cryptodev', 'b', 'aarch64', '6.1.0-57-arm64'));
   });
 
   it('throws a usage error naming the build command when there is no aarch64 build', () => {
@@ -217,13 +225,13 @@ describe('latestBuild with a kernel', () => {
   it('picks the build made for that kernel release or --kernel form, and names the others when none matches', () => {
     const out = tempDir();
     const write = (version: string, createdAt: string, release: string, spec: string) =>
-      writeTree(out, { [`cryptodev/${version}/aarch64/manifest.json`]: JSON.stringify({ createdAt, kernel: { release, spec } }) });
+      writeTree(out, { [`cryptodev/${version}/aarch64/${release}/manifest.json`]: validManifest({ createdAt, kernel: { release, version: '6.1', spec, dir: '/k' } }) });
     write('1.14', '2026-01-02T00:00:00Z', '6.1.0-56-arm64', 'debian:latest');
     write('1.14^20251105git08644db', '2026-01-03T00:00:00Z', '6.12.9-arm64', '/k/6.12');
     const aarch64 = findArch('aarch64');
-    expect(latestBuild(out, 'cryptodev', aarch64)).toBe(join(out, 'cryptodev/1.14^20251105git08644db/aarch64'));
-    expect(latestBuild(out, 'cryptodev', aarch64, '6.1.0-56-arm64')).toBe(join(out, 'cryptodev/1.14/aarch64'));
-    expect(latestBuild(out, 'cryptodev', aarch64, 'debian:latest')).toBe(join(out, 'cryptodev/1.14/aarch64'));
+    expect(latestBuild(out, 'cryptodev', aarch64)).toBe(join(out, 'cryptodev/1.14^20251105git08644db/aarch64/6.12.9-arm64'));
+    expect(latestBuild(out, 'cryptodev', aarch64, '6.1.0-56-arm64')).toBe(join(out, 'cryptodev/1.14/aarch64/6.1.0-56-arm64'));
+    expect(latestBuild(out, 'cryptodev', aarch64, 'debian:latest')).toBe(join(out, 'cryptodev/1.14/aarch64/6.1.0-56-arm64'));
     const err = catchArmkit(() => latestBuild(out, 'cryptodev', aarch64, '6.9.0-1-arm64'));
     expect(err.kind).toBe('usage');
     expect(err.message).toContain('for kernel 6.9.0-1-arm64');

@@ -6,7 +6,7 @@ import { findArch } from '../../src/arch.js';
 import type { GuestAssets } from '../../src/guest/assets.js';
 import { parseSerialLog } from '../../src/guest/report.js';
 import { planGuestTest, qemuArgv, type GuestTestInput } from '../../src/plan/guest-test.js';
-import type { Plan, Step } from '../../src/plan/step.js';
+import type { Plan, Step } from '../../src/step.js';
 import { tempDir } from './helpers.js';
 
 const RELEASE = '6.1.0-56-arm64';
@@ -22,7 +22,11 @@ const assets: GuestAssets = {
   source: 'Debian linux-image-6.1.0-56-arm64:arm64 6.1.241-1',
 };
 
-const RUN_BOTH = { kat: { run: { includeDir: '/inc/usr/include' } }, upstream: { run: { srcDir: '/src/cryptodev-linux', programs: ['cipher', 'hmac'] } } };
+const RUN_BOTH = { kat: { run: { store: '/c/guest/built/kat-k1' } }, upstream: { run: { store: '/c/guest/built/upstream-k2', programs: ['cipher', 'hmac'] } } };
+const CACHED_BOTH = {
+  kat: { run: { store: '/c/guest/built/kat-k1', cached: '/c/guest/built/kat-k1' } },
+  upstream: { run: { store: '/c/guest/built/upstream-k2', cached: '/c/guest/built/upstream-k2', programs: ['cipher', 'hmac'] } },
+};
 const SKIP_BOTH = { kat: { skip: 'no real cryptodev.h' }, upstream: { skip: 'the source has no tests/' } };
 
 function input(overrides: Partial<GuestTestInput> = {}): GuestTestInput {
@@ -31,6 +35,7 @@ function input(overrides: Partial<GuestTestInput> = {}): GuestTestInput {
     release: RELEASE,
     module: 'cryptodev',
     packages: [KMOD],
+    inputs: { devel: '/out/devel.rpm', srpm: '/out/src.rpm', archive: 'cryptodev-linux-1.14.tar.gz' },
     assets,
     ...RUN_BOTH,
     toolPrefix: 'aarch64-linux-gnu-',
@@ -198,25 +203,40 @@ describe('planGuestTest', () => {
     expect(plan.steps[3]).toMatchObject({ kind: 'copy', title: 'Add static busybox' });
   });
 
-  it('requires the cross gcc and make only when the known-answer or upstream tests run', () => {
-    expect(planGuestTest(input()).requires).toEqual(['rpm', 'depmod', 'qemu-system-aarch64', 'aarch64-linux-gnu-gcc', 'make']);
-    expect(planGuestTest(input({ upstream: { skip: 'x' } })).requires).toEqual(['rpm', 'depmod', 'qemu-system-aarch64', 'aarch64-linux-gnu-gcc', 'make']);
-    expect(planGuestTest(input({ kat: { skip: 'x' } })).requires).toEqual(['rpm', 'depmod', 'qemu-system-aarch64', 'aarch64-linux-gnu-gcc', 'make']);
+  it('requires the cross gcc and make only when the known-answer or upstream tests are built', () => {
+    const building = ['rpm', 'depmod', 'qemu-system-aarch64', 'aarch64-linux-gnu-gcc', 'make', 'rpm2cpio', 'cpio'];
+    expect(planGuestTest(input()).requires).toEqual(building);
+    expect(planGuestTest(input({ upstream: { skip: 'x' } })).requires).toEqual(building);
+    expect(planGuestTest(input({ kat: { skip: 'x' } })).requires).toEqual(building);
+    expect(planGuestTest(input(CACHED_BOTH)).requires).toEqual(['rpm', 'depmod', 'qemu-system-aarch64']);
     const skipped = planGuestTest(input(SKIP_BOTH)).requires;
     expect(skipped).toEqual(['rpm', 'depmod', 'qemu-system-aarch64']);
     expect(skipped).not.toContain('aarch64-linux-gnu-gcc');
   });
 
-  it('compiles the known-answer program statically with the cross compiler and the real header', () => {
+  it('compiles the known-answer program statically against the devel package\'s header, and keeps it in the cache', () => {
     const plan = planGuestTest(input());
     const cc = stepsOf(plan, 'exec').find((s) => s.argv[0] === 'aarch64-linux-gnu-gcc')!;
     expect(cc.argv).toEqual([
-      'aarch64-linux-gnu-gcc', '-static', '-O2', '-Wall', '-I', '/inc/usr/include', '-o', `${ROOT}/usr/bin/armkit-kat`, '/w/guest/armkit-kat.c',
+      'aarch64-linux-gnu-gcc', '-static', '-O2', '-Wall', '-I', '/w/inputs/devel/usr/include', '-o', '/w/guest/kat/armkit-kat', '/w/guest/armkit-kat.c',
     ]);
+    // The devel package is unpacked by the plan itself (a dry run unpacks nothing).
+    const unpack = stepsOf(plan, 'exec').find((s) => s.argv[0] === 'rpm2cpio' && s.argv[1] === '/out/devel.rpm')!;
+    expect(plan.steps.indexOf(unpack)).toBeLessThan(plan.steps.indexOf(cc));
     const source = stepsOf(plan, 'write').find((s) => s.path === '/w/guest/armkit-kat.c')!;
     expect(source.content).toContain('/dev/crypto');
     expect(plan.steps.indexOf(source)).toBeLessThan(plan.steps.indexOf(cc));
+    expect(stepsOf(plan, 'rename').find((r) => r.to === '/c/guest/built/kat-k1')).toBeDefined();
+    expect(stepsOf(plan, 'copy').find((c) => c.to === `${ROOT}/usr/bin/armkit-kat`)!.from).toBe('/w/guest/kat/armkit-kat');
     expect(stepsOf(planGuestTest(input(SKIP_BOTH)), 'write').map((s) => s.path)).toEqual([`${ROOT}/init`]);
+  });
+
+  it('takes both programs from the cache when they are there: nothing is unpacked or compiled', () => {
+    const plan = planGuestTest(input(CACHED_BOTH));
+    expect(stepsOf(plan, 'exec').map((s) => s.argv[0])).toEqual(['rpm', 'rpm', 'depmod']);
+    expect(stepsOf(plan, 'copy').find((c) => c.to === `${ROOT}/usr/bin/armkit-kat`)!.from).toBe('/c/guest/built/kat-k1/armkit-kat');
+    expect(stepsOf(plan, 'copy').filter((c) => c.title.startsWith('Add upstream test')).map((c) => c.from)).toEqual(['/c/guest/built/upstream-k2/cipher', '/c/guest/built/upstream-k2/hmac']);
+    expect(reportStep(plan).expected).toContain('kat-sha256');
   });
 
   it('builds only the listed upstream programs and copies each into the guest', () => {
@@ -224,17 +244,19 @@ describe('planGuestTest', () => {
     const make = stepsOf(plan, 'exec').find((s) => s.argv[0] === 'make')!;
     expect(make.argv).toEqual(['make', '-C', '/w/guest/upstream/tests', 'CC=aarch64-linux-gnu-gcc', 'LDFLAGS=-static', 'cipher', 'hmac']);
     expect(stepsOf(plan, 'copy').filter((c) => c.title.startsWith('Add upstream test')).map((c) => [c.from, c.to])).toEqual([
-      ['/w/guest/upstream/tests/cipher', `${ROOT}/usr/libexec/armkit-upstream-tests/cipher`],
-      ['/w/guest/upstream/tests/hmac', `${ROOT}/usr/libexec/armkit-upstream-tests/hmac`],
+      ['/w/guest/upstream-built/cipher', `${ROOT}/usr/libexec/armkit-upstream-tests/cipher`],
+      ['/w/guest/upstream-built/hmac', `${ROOT}/usr/libexec/armkit-upstream-tests/hmac`],
     ]);
-    expect(stepsOf(plan, 'copy').find((c) => c.title === 'Copy the source tree')).toMatchObject({ from: '/src/cryptodev-linux', to: '/w/guest/upstream' });
+    expect(stepsOf(plan, 'unpack')[0]).toMatchObject({ archive: '/w/inputs/srpm/cryptodev-linux-1.14.tar.gz', dest: '/w/guest/upstream' });
+    const srpm = stepsOf(plan, 'exec').find((s) => s.argv[0] === 'cpio' && s.argv.includes('cryptodev-linux-1.14.tar.gz'));
+    expect(srpm).toBeDefined();
     const skipped = planGuestTest(input(SKIP_BOTH));
     expect(stepsOf(skipped, 'exec').map((s) => s.argv[0])).toEqual(['rpm', 'rpm', 'depmod']);
   });
 
   it('uses plain gcc on a native host (empty tool prefix)', () => {
     const plan = planGuestTest(input({ arch: findArch('x86_64'), release: '6.1.0-56-amd64', toolPrefix: '' }));
-    expect(plan.requires).toEqual(['rpm', 'depmod', 'qemu-system-x86_64', 'gcc', 'make']);
+    expect(plan.requires).toEqual(['rpm', 'depmod', 'qemu-system-x86_64', 'gcc', 'make', 'rpm2cpio', 'cpio']);
     expect(stepsOf(plan, 'exec').find((s) => s.argv[0] === 'make')!.argv).toContain('CC=gcc');
     expect(qemuStep(plan).argv).toEqual(expect.arrayContaining(['-accel', 'tcg']));
     expect(stepsOf(plan, 'copy').map((c) => c.from)).toContain('/m/lib/modules/6.1.0-56-amd64/kernel/arch/x86/crypto/');

@@ -6,7 +6,7 @@ import { afterEach } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import { ArmkitError } from '../../src/errors.js';
 import type { Host } from '../../src/host.js';
-import type { Runner } from '../../src/run/runner.js';
+import type { Runner } from '../../src/proc/runner.js';
 
 const made: string[] = [];
 

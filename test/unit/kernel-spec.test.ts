@@ -92,7 +92,7 @@ describe('resolveKernel', () => {
   it('resolves a header directory without running anything', async () => {
     const dir = arm64Tree();
     const kernel = await resolveKernel(dir, aarch64, false, ctx(tempDir()));
-    expect(kernel).toEqual({ spec: dir, source: 'directory', dir, release: '6.1.0-56-arm64', version: '6.1.192', prepare: [], tools: [] });
+    expect(kernel).toEqual({ spec: dir, source: 'directory', dir, release: '6.1.0-56-arm64', version: '6.1.192', prepare: [], tools: [], identity: expect.stringMatching(/^6\.1\.0-56-arm64 symvers:/) });
   });
 
   it('refuses a header directory for another architecture', async () => {
@@ -133,6 +133,7 @@ describe('resolveKernel', () => {
       prepare: [],
       packages: ['linux-headers-6.1.0-28-arm64:arm64'],
       tools: [],
+      identity: expect.stringMatching(/^6\.1\.0-28-arm64 symvers:/),
     });
   });
 

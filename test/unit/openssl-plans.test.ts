@@ -4,8 +4,8 @@ import { findArch } from '../../src/arch.js';
 import type { GuestAssets } from '../../src/guest/assets.js';
 import { NIST_CBC, OPENSSL_CHECKS, octalEscapes, planGuestTest, type GuestTestInput } from '../../src/plan/guest-test.js';
 import { planOpensslBuild, type OpensslBuildInput } from '../../src/plan/openssl.js';
-import type { ExecStep, Step } from '../../src/plan/step.js';
-import type { PatchResult } from '../../src/spec/openssl.js';
+import type { ExecStep, Step } from '../../src/step.js';
+import type { PatchResult } from '../../src/rpmspec/openssl.js';
 
 const aarch64 = findArch('aarch64');
 const x86 = findArch('x86_64');
@@ -17,8 +17,9 @@ function guest(openssl: GuestTestInput['openssl']): GuestTestInput {
     release: '6.1.0-56-arm64',
     module: 'cryptodev',
     packages: ['/out/kmod.rpm'],
+    inputs: { devel: '/out/devel.rpm', srpm: '/out/src.rpm' },
     assets,
-    kat: { run: { includeDir: '/inc' } },
+    kat: { run: { store: '/c/kat' } },
     upstream: { skip: 'none' },
     toolPrefix: 'aarch64-linux-gnu-',
     work: '/w',
@@ -98,34 +99,41 @@ describe('build openssl plan', () => {
   } as unknown as PatchResult;
   function input(overrides: Partial<OpensslBuildInput>): OpensslBuildInput {
     return {
-      arch: aarch64, mode: 'cross', crossPrefix: 'aarch64-linux-gnu-', engine: 'local', srpm: '/in/openssl.src.rpm', sourcesDir: '/w/inputs/sources',
-      specName: 'openssl.spec', patched, srpmNvr: 'openssl-3.0.9-2.cryptodev1', hostMacros: ['--define', 'dist %{nil}'], diff: '--- a\n', nodeps: true,
+      arch: aarch64, mode: 'cross', crossPrefix: 'aarch64-linux-gnu-', engine: 'local', srpm: '/in/openssl.src.rpm', specsInSrpm: ['openssl.spec'],
+      specName: 'openssl.spec', patched, srpmNvr: 'openssl-3.0.9-2.cryptodev1', hostMacros: [['dist', '%{nil}']], diff: '--- a\n', nodeps: true,
       hostArch: x86, work: '/w', outDir: '/out', armkitVersion: '0.0.0', ...overrides,
     };
   }
 
-  it('local cross: rpmbuild -bb --target with the cross tools in the environment, CPATH for the header', () => {
-    const plan = planOpensslBuild(input({ includeDir: '/hdr/usr/include' }));
-    const bb = execs(plan.steps).find((s) => s.argv.includes('-bb'))!;
-    expect(bb.argv).toEqual(expect.arrayContaining(['--target', 'aarch64', '--define', '__strip aarch64-linux-gnu-strip', '--nodeps', '/w/rpmbuild/SPECS/openssl.spec']));
-    expect(bb.env).toEqual({ CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', AR: 'aarch64-linux-gnu-ar', RANLIB: 'aarch64-linux-gnu-ranlib', NM: 'aarch64-linux-gnu-nm', CPATH: '/hdr/usr/include' });
+  it('local cross: rpmbuild -ba --target with the cross tools in the environment, CPATH for the header the plan unpacks', () => {
+    const plan = planOpensslBuild(input({ cryptodevDevel: '/out/cryptodev/devel.rpm' }));
+    const ba = execs(plan.steps).find((s) => s.argv.includes('-ba'))!;
+    expect(ba.argv).toEqual(expect.arrayContaining(['--target', 'aarch64', '--define', 'dist %{nil}', '--define', '__strip aarch64-linux-gnu-strip', '--nodeps', '/w/rpmbuild/SPECS/openssl.spec']));
+    expect(ba.env).toEqual({ CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', AR: 'aarch64-linux-gnu-ar', RANLIB: 'aarch64-linux-gnu-ranlib', NM: 'aarch64-linux-gnu-nm', CPATH: '/w/cryptodev-devel/usr/include' });
+    const unpack = execs(plan.steps).find((s) => s.argv[0] === 'rpm2cpio' && s.argv[1] === '/out/cryptodev/devel.rpm')!;
+    expect(plan.steps.indexOf(unpack)).toBeLessThan(plan.steps.indexOf(ba));
     const publish = plan.steps.find((s) => s.kind === 'publish');
     expect(publish?.kind === 'publish' && publish.dest).toBe('/out/openssl/3.0.9/aarch64');
-    expect(publish?.kind === 'publish' && publish.artifacts).toContain('/w/rpmbuild/SRPMS/openssl-3.0.9-2.cryptodev1.src.rpm');
+    expect(publish?.kind === 'publish' && publish.artifacts).toContain('/w/rpmbuild/SRPMS/*.src.rpm');
   });
 
-  it('writes the new source RPM with %{dist} empty, the engine config as a source, and the diff with the logs', () => {
+  it('unpacks the source RPM as steps (a dry run unpacks nothing), drops its spec, writes the patched one, the config and the diff', () => {
     const plan = planOpensslBuild(input({}));
-    const bs = execs(plan.steps).find((s) => s.argv.includes('-bs'))!;
-    expect(bs.argv.slice(-4)).toEqual(['--define', 'dist %{nil}', '--nodeps', '/w/rpmbuild/SPECS/openssl.spec']);
-    expect(bs.argv[bs.argv.length - 1]).toBe('/w/rpmbuild/SPECS/openssl.spec');
+    const [unpack, extract] = execs(plan.steps);
+    expect(unpack!.argv).toEqual(['rpm2cpio', '/in/openssl.src.rpm']);
+    expect(extract).toMatchObject({ argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'], cwd: '/w/rpmbuild/SOURCES' });
+    expect(plan.steps.find((s) => s.kind === 'remove' && s.path === '/w/rpmbuild/SOURCES/openssl.spec')).toBeDefined();
     const writes = plan.steps.filter((s) => s.kind === 'write').map((s) => (s.kind === 'write' ? s.path : ''));
     expect(writes).toEqual(['/w/rpmbuild/SPECS/openssl.spec', '/w/logs/openssl.spec.diff', '/w/rpmbuild/SOURCES/devcrypto.cnf']);
   });
 
   it('mock emulates a foreign architecture with --forcearch, and not a native one', () => {
-    const foreign = execs(planOpensslBuild(input({ engine: 'mock', chroot: 'fedora-rawhide-aarch64' })).steps).find((s) => s.argv[0] === 'mock')!;
+    const plan = planOpensslBuild(input({ engine: 'mock', chroot: 'fedora-rawhide-aarch64' }));
+    const foreign = execs(plan.steps).find((s) => s.argv[0] === 'mock')!;
+    // The host's stand-ins for Fedora macros stay on this host: the chroot's rpm has the real ones.
     expect(foreign.argv).toEqual(['mock', '-r', 'fedora-rawhide-aarch64', '--forcearch', 'aarch64', '--resultdir', '/w/results', '--rebuild', '/w/rpmbuild/SRPMS/openssl-3.0.9-2.cryptodev1.src.rpm']);
+    const bs = execs(plan.steps).find((s) => s.argv.includes('-bs'))!;
+    expect(bs.argv.slice(-4)).toEqual(['--define', 'dist %{nil}', '--nodeps', '/w/rpmbuild/SPECS/openssl.spec']);
     const native = execs(planOpensslBuild(input({ engine: 'mock', chroot: 'fedora-rawhide-aarch64', hostArch: aarch64 })).steps).find((s) => s.argv[0] === 'mock')!;
     expect(native.argv).not.toContain('--forcearch');
   });

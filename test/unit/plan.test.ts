@@ -4,11 +4,12 @@ import type { ResolvedKernel } from '../../src/kernel/resolve.js';
 import {
   planKmodBuild,
   planKmodInstall,
+  REPRODUCIBLE_DEFINES,
   workDirFor,
   type BuildPlanInput,
   type InstallPlanInput,
-} from '../../src/plan/cryptodev.js';
-import type { ExecStep, Plan, Step, WriteStep } from '../../src/plan/step.js';
+} from '../../src/plan/kmod.js';
+import type { ExecStep, Plan, Step, WriteStep } from '../../src/step.js';
 import { loadKmodRecipe } from '../../src/recipes/load.js';
 
 const { recipe } = loadKmodRecipe('cryptodev');
@@ -22,6 +23,7 @@ const arm64Kernel: ResolvedKernel = {
   release: '6.1.0-56-arm64',
   version: '6.1.192',
   prepare: [],
+  identity: 'test-identity',
 };
 
 const amd64Kernel: ResolvedKernel = {
@@ -31,6 +33,7 @@ const amd64Kernel: ResolvedKernel = {
   release: '6.1.0-56-amd64',
   version: '6.1.192',
   prepare: [],
+  identity: 'test-identity',
 };
 
 function crossBuild(overrides: Partial<BuildPlanInput> = {}): BuildPlanInput {
@@ -43,10 +46,17 @@ function crossBuild(overrides: Partial<BuildPlanInput> = {}): BuildPlanInput {
     source: { kind: 'recipe', source: source114 },
     cacheDir: '/cache',
     jobs: 4,
-    now: NOW,
+    sourceDateEpoch: Math.floor(NOW.getTime() / 1000),
+    licenseFiles: recipe.licenseFiles,
     armkitVersion: '0.1.0',
     outDir: '/out',
     nodeps: false,
+    engine: 'local',
+    hostArch: findArch('x86_64'),
+    inputs: { key: 'a'.repeat(64) },
+    warnings: [],
+    buildRoot: '/tmp/b',
+    kernelRealDir: '/real/kernel',
     ...overrides,
   };
 }
@@ -65,12 +75,23 @@ function defines(argv: string[]): string[] {
 }
 
 describe('planKmodBuild', () => {
-  it('orders the steps: clean, logs, sources, spec, rpmbuild, check, publish', () => {
+  it('orders the steps: clean, logs, sources, spec, rpmbuild, check, publish, keep in the build cache', () => {
     const plan = planKmodBuild(crossBuild());
     expect(plan.steps.map((s) => s.kind)).toEqual([
-      'remove', 'mkdir', 'mkdir', 'mkdir', 'fetch', 'copy', 'write', 'write', 'exec', 'check-module', 'publish',
+      'remove', 'mkdir', 'mkdir', 'mkdir', 'symlink', 'symlink', 'fetch', 'copy', 'write', 'write', 'exec', 'check-module', 'publish',
+      'remove', 'copy', 'remove', 'rename', 'remove', 'remove',
     ]);
-    const [remove, logs, sources, specs, fetch, copy, conf, spec] = plan.steps as [Step, Step, Step, Step, Step, Step, WriteStep, WriteStep];
+    // The build cache keeps the published directory under the build's key, whole or not at all.
+    const [, clearPartial, keep, clearStale, complete] = plan.steps.slice(-7, -2);
+    // rpmbuild runs at a fixed path named by the key: the source RPM records the expanded spec, paths included.
+    expect(plan.steps[4]).toMatchObject({ kind: 'symlink', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa', target: `${workDirFor(crossBuild(), 'build', '/out')}/rpmbuild` });
+    expect(plan.steps[5]).toMatchObject({ kind: 'symlink', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa.kernel', target: arm64Kernel.dir });
+    expect(plan.steps.slice(-2)).toMatchObject([{ kind: 'remove', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa' }, { kind: 'remove', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa.kernel' }]);
+    expect(clearPartial).toMatchObject({ kind: 'remove', path: `/cache/builds/${'a'.repeat(64)}.partial` });
+    expect(keep).toMatchObject({ kind: 'copy', from: '/out/cryptodev/1.14/aarch64/6.1.0-56-arm64', to: `/cache/builds/${'a'.repeat(64)}.partial` });
+    expect(clearStale).toMatchObject({ kind: 'remove', path: `/cache/builds/${'a'.repeat(64)}` });
+    expect(complete).toMatchObject({ kind: 'rename', to: `/cache/builds/${'a'.repeat(64)}` });
+    const [remove, logs, sources, specs, , , fetch, copy, conf, spec] = plan.steps as [Step, Step, Step, Step, Step, Step, Step, Step, WriteStep, WriteStep];
     const work = workDirFor(crossBuild(), 'build', '/out');
     expect(remove).toMatchObject({ kind: 'remove', path: work });
     expect(logs).toMatchObject({ kind: 'mkdir', path: `${work}/logs` });
@@ -96,15 +117,23 @@ describe('planKmodBuild', () => {
     const work = workDirFor(crossBuild(), 'build', '/out');
     expect(argv.slice(0, 4)).toEqual(['rpmbuild', '-ba', '--target', 'aarch64']);
     expect(defines(argv)).toEqual([
-      `_topdir ${work}/rpmbuild`,
-      `kernel_dir ${arm64Kernel.dir}`,
+      '_topdir /tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa',
+      'kernel_dir /tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa.kernel',
+      ...REPRODUCIBLE_DEFINES.map(([n, v]) => `${n} ${v}`),
       'kernel_arch arm64',
       'cross_compile aarch64-linux-gnu-',
       '__strip aarch64-linux-gnu-strip',
       '__objdump aarch64-linux-gnu-objdump',
     ]);
+    // Build time, file times and the changelog's date come from the source's date.
+    expect(stepsOf(plan, 'exec').find((s) => s.argv[0] === 'rpmbuild')!.env!.SOURCE_DATE_EPOCH).toBe(String(Math.floor(NOW.getTime() / 1000)));
     expect(argv).not.toContain('--nodeps');
-    expect(argv.at(-1)).toBe(`${work}/rpmbuild/SPECS/cryptodev-linux.spec`);
+    expect(argv.at(-1)).toBe('/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/SPECS/cryptodev-linux.spec');
+    expect(work).toMatch(/^\/cache\/work\//);
+    // The header paths go into the module's prefix map through the environment, never into the spec.
+    expect(stepsOf(plan, 'exec').find((s) => s.argv[0] === 'rpmbuild')!.env!.ARMKIT_KCFLAGS).toBe(
+      `-ffile-prefix-map=/real/kernel=/usr/src/kernel -ffile-prefix-map=${arm64Kernel.dir}=/usr/src/kernel -ffile-prefix-map=/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa.kernel=/usr/src/kernel`,
+    );
   });
 
   it('adds --nodeps only when asked, before the spec file', () => {
@@ -117,27 +146,24 @@ describe('planKmodBuild', () => {
   it('builds natively without kernel_arch or cross_compile', () => {
     const argv = rpmbuildArgv(planKmodBuild(nativeBuild()));
     expect(argv.slice(0, 4)).toEqual(['rpmbuild', '-ba', '--target', 'x86_64']);
-    expect(defines(argv).map((d) => d.split(' ')[0])).toEqual(['_topdir', 'kernel_dir']);
+    expect(defines(argv).map((d) => d.split(' ')[0])).toEqual(['_topdir', 'kernel_dir', ...REPRODUCIBLE_DEFINES.map(([n]) => n)]);
     expect(argv.join(' ')).not.toMatch(/kernel_arch|cross_compile|__strip|__objdump/);
   });
 
-  it('publishes to <out>/<recipe>/<version>/<arch> and checks the module in the kmod RPM', () => {
+  it('publishes to <out>/<recipe>/<version>/<arch>/<kernel> and checks the module in the kmod RPM', () => {
     const plan = planKmodBuild(crossBuild());
     const work = workDirFor(crossBuild(), 'build', '/out');
     const [check] = stepsOf(plan, 'check-module');
     expect(check).toMatchObject({
-      path: `${work}/rpmbuild/RPMS/aarch64/kmod-cryptodev-6.1.0-56-arm64-1.14-*.aarch64.rpm`,
+      path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/RPMS/aarch64/kmod-cryptodev-6.1.0-56-arm64-1.14-*.aarch64.rpm',
       moduleInRpm: 'lib/modules/6.1.0-56-arm64/extra/cryptodev/cryptodev.ko',
       release: '6.1.0-56-arm64',
     });
     expect(check!.arch.rpm).toBe('aarch64');
     const [publish] = stepsOf(plan, 'publish');
-    expect(publish!.dest).toBe('/out/cryptodev/1.14/aarch64');
-    expect(publish!.artifacts).toEqual([
-      `${work}/rpmbuild/RPMS/aarch64/*.rpm`,
-      `${work}/rpmbuild/RPMS/noarch/*.rpm`,
-      `${work}/rpmbuild/SRPMS/*.src.rpm`,
-    ]);
+    expect(publish!.dest).toBe('/out/cryptodev/1.14/aarch64/6.1.0-56-arm64');
+    expect(plan.locks).toEqual([work, '/out/cryptodev/1.14/aarch64/6.1.0-56-arm64', '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa']);
+    expect(publish!.artifacts).toEqual(['/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/RPMS/aarch64/*.rpm', '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/RPMS/noarch/*.rpm', '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/SRPMS/*.src.rpm']);
     expect(publish!.manifest).toMatchObject({
       recipe: 'cryptodev',
       version: '1.14',
@@ -146,6 +172,9 @@ describe('planKmodBuild', () => {
       crossCompile: 'aarch64-linux-gnu-',
       kernel: { release: '6.1.0-56-arm64', version: '6.1.192' },
       source: { kind: 'recipe', sha256: source114.sha256, verified: true },
+      inputs: { key: 'a'.repeat(64), sourceDateEpoch: Math.floor(NOW.getTime() / 1000) },
+      engine: 'local',
+      kind: 'kmod',
     });
     expect(plan.summary).toBe('cryptodev 1.14 for aarch64 (cross, aarch64-linux-gnu-) against Linux 6.1.0-56-arm64');
     expect(plan.warnings).toEqual([]);
@@ -221,13 +250,31 @@ describe('planKmodBuild', () => {
   it('packs a directory source and warns that no checksum applies', () => {
     const plan = planKmodBuild(crossBuild({ source: { kind: 'directory', path: '/src/cryptodev', version: '1.14' } }));
     const work = workDirFor(crossBuild({ source: { kind: 'directory', path: '/src/cryptodev', version: '1.14' } }), 'build', '/out');
-    expect(plan.steps.map((s) => s.kind)).toEqual(['remove', 'mkdir', 'mkdir', 'mkdir', 'pack', 'write', 'write', 'exec', 'check-module', 'publish']);
-    expect(stepsOf(plan, 'pack')[0]).toMatchObject({ dir: '/src/cryptodev', archive: `${work}/rpmbuild/SOURCES/cryptodev-linux-1.14.tar.gz`, prefix: 'cryptodev-linux-1.14' });
+    expect(plan.steps.map((s) => s.kind)).toEqual(['remove', 'mkdir', 'mkdir', 'mkdir', 'symlink', 'symlink', 'pack', 'write', 'write', 'exec', 'check-module', 'publish', 'remove', 'copy', 'remove', 'rename', 'remove', 'remove']);
+    expect(stepsOf(plan, 'pack')[0]).toMatchObject({ dir: '/src/cryptodev', archive: `${work}/rpmbuild/SOURCES/cryptodev-linux-1.14.tar.gz`, prefix: 'cryptodev-linux-1.14', mtime: Math.floor(NOW.getTime() / 1000) });
     expect(plan.warnings).toHaveLength(1);
     expect(plan.warnings[0]).toContain('/src/cryptodev');
     expect(plan.warnings[0]).toContain('no checksum');
     expect(specOf(plan).split('\n')).toContain('%setup -q -n cryptodev-linux-1.14');
     expect(stepsOf(plan, 'publish')[0]!.manifest).toMatchObject({ source: { kind: 'directory', verified: false } });
+  });
+
+  it('a cached build publishes the cached files again and runs nothing else', () => {
+    const known = [{ file: 'kmod-x.rpm', name: 'kmod-x', version: '1.14', release: '1', arch: 'aarch64', size: 1, sha256: 'b'.repeat(64) }];
+    const plan = planKmodBuild(crossBuild({ cached: '/cache/builds/k', cachedManifest: { artifacts: known, source: { kind: 'recipe', sha256: 'c'.repeat(64), verified: true } } }));
+    expect(plan.cached).toBe(true);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['publish']);
+    expect(plan.steps[0]).toMatchObject({ artifacts: ['/cache/builds/k/*.rpm'], logsDir: '/cache/builds/k/logs', dest: '/out/cryptodev/1.14/aarch64/6.1.0-56-arm64', known });
+    expect(plan.steps[0]!.kind === 'publish' && plan.steps[0].manifest.source.sha256).toBe('c'.repeat(64));
+    expect(plan.requires).toEqual([]);
+    expect(plan.summary).toMatch(/\(cached: aaaaaaaaaaaa\)$/);
+  });
+
+  it('marks a build from an unpinned source .local in its Release, and says so', () => {
+    const plan = planKmodBuild(crossBuild({ source: { kind: 'tarball', path: '/dl/x.tar.gz', topdir: 'x-2.0', version: '2.0' } }));
+    expect(specOf(plan).split('\n')).toContain('Release:        1.local%{?dist}');
+    expect(plan.warnings[0]).toContain('its packages are marked Release 1.local');
+    expect(stepsOf(plan, 'publish')[0]!.manifest.release).toBe('1.local');
   });
 
   it('verifies a user-supplied copy of a pinned archive instead of fetching', () => {

@@ -5,9 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findArch } from '../../src/arch.js';
 import { TEMPLATES } from '../../src/paths.js';
-import type { Plan, Step } from '../../src/plan/step.js';
-import { shellQuote } from '../../src/run/quote.js';
-import { planToShell, stepToShell } from '../../src/run/shell.js';
+import type { Plan, Step } from '../../src/step.js';
+import { shellQuote } from '../../src/proc/quote.js';
+import * as shell from '../../src/run/shell.js';
+import { STEP_KINDS } from '../../src/steps/index.js';
+import type { Plan as ShellPlan, Step as ShellStep } from '../../src/step.js';
+const planToShell = (p: ShellPlan) => shell.planToShell(p, STEP_KINDS);
+const stepToShell = (s: ShellStep, logsDir: string) => shell.stepToShell(s, logsDir, STEP_KINDS);
+
 import { tempDir } from './helpers.js';
 
 const sh = (script: string, cwd?: string) => execFileSync('sh', ['-c', script], { encoding: 'utf8', cwd });
@@ -109,7 +114,7 @@ describe('planToShell', () => {
     });
 
     it('reproduces the spec template (RPM macros, EJS tags, blank lines)', () => {
-      const spec = readFileSync(join(TEMPLATES, 'cryptodev/kmod.spec.ejs'), 'utf8');
+      const spec = readFileSync(join(TEMPLATES, 'kmod/kmod.spec.ejs'), 'utf8');
       expect(writeAndRead(spec)).toBe(spec);
     });
 

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArmkitError } from '../../src/errors.js';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
-import { patchOpensslSpec, type PatchResult } from '../../src/spec/openssl.js';
+import { patchOpensslSpec, type PatchResult } from '../../src/rpmspec/openssl.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const CORPUS = resolve(ROOT, '../shared/fixtures/specs');

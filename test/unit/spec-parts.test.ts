@@ -3,12 +3,12 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
-import { findInvocations } from '../../src/spec/configure.js';
-import { expand, hasMacro, specMacros } from '../../src/spec/macros.js';
-import { patchOpensslSpec } from '../../src/spec/openssl.js';
-import { defineArgs, PARSE_FALLBACK_MACROS } from '../../src/spec/rpm-macros.js';
-import { depths, findSections, formatTagLike, sectionPackage } from '../../src/spec/text.js';
-import { publishTextFiles } from '../../src/spec/write.js';
+import { findInvocations } from '../../src/rpmspec/configure.js';
+import { expand, hasMacro, specMacros } from '../../src/rpmspec/macros.js';
+import { patchOpensslSpec } from '../../src/rpmspec/openssl.js';
+import { defineArgs, PARSE_FALLBACK_MACROS } from '../../src/rpmspec/rpm-macros.js';
+import { depths, findSections, formatTagLike, sectionPackage } from '../../src/rpmspec/text.js';
+import { publishTextFiles } from '../../src/rpmspec/write.js';
 import { catchArmkit, tempDir } from './helpers.js';
 
 describe('the spec\'s own macros', () => {

@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
-import { changelogStyle, formatChangelogDate } from '../../src/spec/changelog.js';
-import { unifiedDiff } from '../../src/spec/diff.js';
-import { patchOpensslSpec, type PatchResult } from '../../src/spec/openssl.js';
-import { normalizeReleaseSuffix, suffixedRelease } from '../../src/spec/release.js';
+import { changelogStyle, formatChangelogDate } from '../../src/rpmspec/changelog.js';
+import { unifiedDiff } from '../../src/rpmspec/diff.js';
+import { patchOpensslSpec, type PatchResult } from '../../src/rpmspec/openssl.js';
+import { normalizeReleaseSuffix, suffixedRelease } from '../../src/rpmspec/release.js';
 import { catchArmkit } from './helpers.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/specs');

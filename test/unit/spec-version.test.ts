@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
-import { chooseEngine, engineCheckCommand } from '../../src/spec/engine.js';
-import { compareLetters, compareOpensslVersions, inRange, parseOpensslVersion, seriesOf, type OpensslVersion } from '../../src/spec/version.js';
+import { chooseEngine, engineCheckCommand } from '../../src/rpmspec/engine.js';
+import { compareLetters, compareOpensslVersions, inRange, parseOpensslVersion, seriesOf, type OpensslVersion } from '../../src/rpmspec/version.js';
 import { catchArmkit } from './helpers.js';
 
 const v = (text: string): OpensslVersion => {

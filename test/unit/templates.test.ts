@@ -46,7 +46,7 @@ describe('renderTemplate', () => {
   });
 
   it('reads the shipped templates by default', () => {
-    expect(renderTemplate('cryptodev/modules-load.conf.ejs', { module: 'cryptodev', package: 'cryptodev-linux' })).toMatch(/^cryptodev\n$/m);
+    expect(renderTemplate('kmod/modules-load.conf.ejs', { module: 'cryptodev', package: 'cryptodev-linux' })).toMatch(/^cryptodev\n$/m);
     expect(TEMPLATES.endsWith('templates')).toBe(true);
   });
 });
@@ -70,8 +70,8 @@ describe('templates stay inside their folders (EJS is JavaScript)', () => {
   });
 
   it('looks in the user\'s folder first, then armkit\'s', () => {
-    const user = templates({ 'cryptodev/modules-load.conf.ejs': 'user <%= it.module %>\n' });
-    expect(renderTemplate('cryptodev/modules-load.conf.ejs', { module: 'm', package: 'p' }, [user, TEMPLATES])).toBe('user m\n');
+    const user = templates({ 'kmod/modules-load.conf.ejs': 'user <%= it.module %>\n' });
+    expect(renderTemplate('kmod/modules-load.conf.ejs', { module: 'm', package: 'p' }, [user, TEMPLATES])).toBe('user m\n');
   });
 });
 

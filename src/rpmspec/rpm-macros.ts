@@ -4,7 +4,7 @@
  * rpm which of them the host already defines and supplies only the others. %{?fedora} and %{?rhel} are left
  * undefined on purpose: defining them would change which branches of a spec are parsed, and specs guard them.
  */
-import type { Runner } from '../run/runner.js';
+import type { Runner } from '../proc/runner.js';
 
 export const PARSE_FALLBACK_MACROS: ReadonlyArray<{ name: string; params?: string; body: string; why: string }> = [
   { name: 'dist', body: '%{nil}', why: 'Release: N%{dist} without the "?"' },
@@ -31,4 +31,9 @@ export async function missingParseMacros(runner: Runner): Promise<typeof PARSE_F
 /** --define arguments for rpmspec/rpmbuild. */
 export function defineArgs(macros: typeof PARSE_FALLBACK_MACROS): string[] {
   return macros.flatMap((m) => ['--define', `${m.name}${m.params ?? ''} ${m.body}`]);
+}
+
+/** The same as [name(params), body] pairs, for an engine's defines. */
+export function definePairs(macros: typeof PARSE_FALLBACK_MACROS): Array<[string, string]> {
+  return macros.map((m) => [`${m.name}${m.params ?? ''}`, m.body]);
 }

@@ -8,10 +8,13 @@ import { basename, join } from 'node:path';
 import type { Arch } from '../arch.js';
 import type { ResolvedKernel } from '../kernel/resolve.js';
 import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
-import { RPM_BUILD_PROGRAMS, toolchainPrograms } from '../prereqs.js';
+import { toolchainPrograms } from '../prereqs.js';
 import { isPlainName } from '../plain.js';
 import { MultilineText, renderTemplate } from '../templates.js';
-import type { Plan, Step } from './step.js';
+import type { Plan, Step } from '../step.js';
+import type { Manifest, ManifestFacts } from '../manifest.js';
+import { ENGINES } from '../engines/index.js';
+import type { EngineName, Mode } from '../engines/engine.js';
 
 export type SourceInput =
   /** A recipe source: downloaded into the cache, or `file` given by the user with the recipe's checksum. */
@@ -19,7 +22,7 @@ export type SourceInput =
   | { kind: 'tarball'; path: string; topdir: string; version: string }
   | { kind: 'directory'; path: string; version: string };
 
-export type Mode = 'native' | 'cross';
+export type { Mode } from '../engines/engine.js';
 
 export interface KmodPlanInput {
   recipe: KmodRecipe;
@@ -32,15 +35,35 @@ export interface KmodPlanInput {
   cacheDir: string;
   /** `make -j` for builds outside rpmbuild. */
   jobs: number;
-  now: Date;
+  /** Seconds since the epoch the build is dated: build time, file times and the changelog's date. */
+  sourceDateEpoch: number;
+  /** The recipe's license files this source has (a local source may have none of them). */
+  licenseFiles: string[];
   armkitVersion: string;
 }
 
 export interface BuildPlanInput extends KmodPlanInput {
-  /** Output root (out/); results go to <outDir>/<recipe>/<version>/<arch>/. */
+  /** Output root (out/); results go to kmodDest(). */
   outDir: string;
   /** Skip BuildRequires checks: the host's rpm database does not list its packages (Debian). */
   nodeps: boolean;
+  engine: EngineName;
+  hostArch: Arch | undefined;
+  /** The build's cache key and what went into it (src/plan/build-key.ts). */
+  inputs: { key: string } & Record<string, unknown>;
+  /** A build in the cache with the same key: publish it instead of building. */
+  cached?: string;
+  /**
+   * Where builds run under a fixed name (a link to the work directory): the source RPM records its build's
+   * paths (rpm stores the expanded spec), so the same inputs must build at the same path wherever the cache is.
+   */
+  buildRoot: string;
+  /** The kernel header tree's path with every link resolved (kbuild compiles with it): mapped out of the module. */
+  kernelRealDir: string;
+  /** The cached build's manifest: what it says of its files and of its source's checksum. */
+  cachedManifest?: Pick<Manifest, 'artifacts' | 'source'>;
+  /** What the inputs said that the user should know (a source without license files). */
+  warnings: string[];
 }
 
 export interface InstallPlanInput extends KmodPlanInput {
@@ -88,7 +111,7 @@ function sourceSteps(input: KmodPlanInput, sourcesDir: string): { steps: Step[];
   const topdir = `${recipe.package}-${source.version}`;
   const file = `${topdir}.tar.gz`;
   return {
-    steps: [{ kind: 'pack', title: `Pack ${source.path} as ${file}`, dir: source.path, archive: join(sourcesDir, file), prefix: topdir }],
+    steps: [{ kind: 'pack', title: `Pack ${source.path} as ${file}`, dir: source.path, archive: join(sourcesDir, file), prefix: topdir, mtime: input.sourceDateEpoch }],
     file,
     topdir,
   };
@@ -117,7 +140,7 @@ function changelogDate(now: Date): string {
 
 export function renderKmodSpec(input: KmodPlanInput, source0: string, topdir: string): string {
   const { recipe } = input;
-  return renderTemplate('cryptodev/kmod.spec.ejs', {
+  return renderTemplate('kmod/kmod.spec.ejs', {
     armkitVersion: input.armkitVersion,
     package: recipe.package,
     version: sourceVersion(input.source),
@@ -136,13 +159,13 @@ export function renderKmodSpec(input: KmodPlanInput, source0: string, topdir: st
     makeVars: recipe.make.vars,
     makeTarget: recipe.make.target,
     headers: recipe.headers,
-    licenseFiles: recipe.licenseFiles,
-    changelogDate: changelogDate(input.now),
+    licenseFiles: input.licenseFiles,
+    changelogDate: changelogDate(new Date(input.sourceDateEpoch * 1000)),
   });
 }
 
 export function renderModulesLoad(recipe: KmodRecipe): string {
-  return renderTemplate('cryptodev/modules-load.conf.ejs', { module: recipe.module.name, package: recipe.package });
+  return renderTemplate('kmod/modules-load.conf.ejs', { module: recipe.module.name, package: recipe.package });
 }
 
 function kernelPrepareTools(kernel: ResolvedKernel): string[] {
@@ -157,6 +180,27 @@ function modeLabel(input: KmodPlanInput): string {
   return input.mode === 'cross' ? `cross, ${input.crossPrefix}` : 'native';
 }
 
+/**
+ * Where a kmod build is published: one directory per kernel release, so a build of version V for a second kernel
+ * sits beside the first instead of replacing it: out/<recipe>/<version>/<arch>/<kernel release>/.
+ */
+export function kmodDest(outDir: string, recipe: KmodRecipe, version: string, arch: Arch, release: string): string {
+  return join(outDir, recipe.name, version, arch.rpm, release);
+}
+
+/**
+ * What makes two builds of the same inputs byte-identical (rpm 4.18): build time and file times clamped to
+ * SOURCE_DATE_EPOCH (which the spec's changelog date also comes from), a fixed build host and payload compression
+ * (the thread count would otherwise be stored in the header).
+ */
+export const REPRODUCIBLE_DEFINES: Array<[string, string]> = [
+  ['use_source_date_epoch_as_buildtime', '1'],
+  ['clamp_mtime_to_source_date_epoch', '1'],
+  ['_buildhost', 'armkit'],
+  ['_binary_payload', 'w9.gzdio'],
+  ['_source_payload', 'w9.gzdio'],
+];
+
 export function planKmodBuild(input: BuildPlanInput): Plan {
   const { recipe, arch, kernel } = input;
   const version = sourceVersion(input.source);
@@ -166,72 +210,115 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   const specFile = join(top, 'SPECS', `${recipe.package}.spec`);
   const src = sourceSteps(input, join(top, 'SOURCES'));
   const kmodName = `kmod-${recipe.module.name}-${kernel.release}`;
-  const dest = join(input.outDir, recipe.name, version, arch.rpm);
-
-  const rpmbuild = ['rpmbuild', '-ba', '--target', arch.rpm, '--define', `_topdir ${top}`, '--define', `kernel_dir ${kernel.dir}`];
-  if (input.mode === 'cross') {
-    rpmbuild.push(
-      '--define', `kernel_arch ${arch.kernelArch}`,
-      '--define', `cross_compile ${input.crossPrefix}`,
-      // rpmbuild --target changes macros, not tools: the host strip and objdump fail on foreign objects.
-      '--define', `__strip ${input.crossPrefix}strip`,
-      '--define', `__objdump ${input.crossPrefix}objdump`,
-    );
-  }
-  if (input.nodeps) rpmbuild.push('--nodeps');
-  rpmbuild.push(specFile);
-
+  const dest = kmodDest(input.outDir, recipe, version, arch, kernel.release);
+  const release = releaseOf(input);
+  const summary = `${recipe.name} ${version} for ${arch.rpm} (${modeLabel(input)}) against Linux ${kernel.release}`;
   const warnings: string[] = [];
-  if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path, releaseOf(input)));
+  if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path, release));
+  warnings.push(...input.warnings);
+
+  const manifest: ManifestFacts = {
+    recipe: recipe.name,
+    kind: 'kmod',
+    package: recipe.package,
+    version,
+    release,
+    arch: arch.rpm,
+    mode: input.mode,
+    engine: input.engine,
+    ...(input.mode === 'cross' ? { crossCompile: input.crossPrefix } : {}),
+    kernel: { release: kernel.release, version: kernel.version, spec: kernel.spec, dir: kernel.dir, ...(kernel.packages?.length ? { debianPackages: kernel.packages } : {}) },
+    source:
+      input.source.kind === 'recipe'
+        ? { kind: 'recipe', url: input.source.source.url, file: input.source.source.file, sha256: input.source.source.sha256, verified: true }
+        : { kind: input.source.kind, path: input.source.path, file: src.file, verified: false },
+    inputs: { ...input.inputs, sourceDateEpoch: input.sourceDateEpoch },
+    armkit: input.armkitVersion,
+  };
+
+  if (input.cached) {
+    // Every input is what it was for a build in the cache: publish that build again, run nothing else.
+    return {
+      summary: `${summary} (cached: ${input.inputs.key.slice(0, 12)})`,
+      logsDir: join(input.cached, 'logs'),
+      warnings,
+      requires: [],
+      locks: [dest],
+      cached: true,
+      steps: [
+        {
+          kind: 'publish',
+          title: `Publish the cached build ${input.inputs.key.slice(0, 12)} to ${dest}`,
+          artifacts: [join(input.cached, '*.rpm')],
+          logsDir: join(input.cached, 'logs'),
+          dest,
+          manifest: { ...manifest, source: { ...manifest.source, ...(input.cachedManifest?.source.sha256 ? { sha256: input.cachedManifest.source.sha256 } : {}) } },
+          ...(input.cachedManifest ? { known: input.cachedManifest.artifacts } : {}),
+        },
+      ],
+    };
+  }
+
+  // The fixed paths rpmbuild sees: links to this build's rpmbuild tree and header tree, named by the key.
+  const fixed = join(input.buildRoot, input.inputs.key.slice(0, 24));
+  const fixedKernel = `${fixed}.kernel`;
+  const defines: Array<[string, string]> = [['kernel_dir', fixedKernel], ...REPRODUCIBLE_DEFINES];
+  if (input.mode === 'cross') defines.push(['kernel_arch', arch.kernelArch], ['cross_compile', input.crossPrefix!]);
+  const prefixMap = [...new Set([input.kernelRealDir, kernel.dir, fixedKernel])].map((d) => `-ffile-prefix-map=${d}=/usr/src/kernel`).join(' ');
+  const engine = ENGINES[input.engine].plan({
+    kind: 'kmod',
+    arch,
+    mode: input.mode,
+    crossPrefix: input.crossPrefix,
+    topdir: fixed,
+    spec: join(fixed, 'SPECS', `${recipe.package}.spec`),
+    srpmName: `${recipe.package}-${version}-${release}`,
+    defines,
+    // In the environment, not the spec: the source RPM stores the spec, and these paths are this machine's.
+    env: { SOURCE_DATE_EPOCH: String(input.sourceDateEpoch), ARMKIT_KCFLAGS: prefixMap },
+    nodeps: input.nodeps,
+    results: join(work, 'results'),
+    hostArch: input.hostArch,
+  });
+  const stored = join(input.cacheDir, 'builds', input.inputs.key);
 
   const steps: Step[] = [
     { kind: 'remove', title: 'Clear the work directory', path: work },
     { kind: 'mkdir', title: 'Create the log directory', path: logsDir },
     ...kernel.prepare,
     ...['SOURCES', 'SPECS'].map((d): Step => ({ kind: 'mkdir', title: `Create rpmbuild/${d}`, path: join(top, d) })),
+    { kind: 'symlink', title: `Build at the fixed path ${fixed}`, path: fixed, target: top },
+    { kind: 'symlink', title: 'and see the headers at a fixed path', path: fixedKernel, target: kernel.dir },
     ...src.steps,
     ...(recipe.module.autoload
       ? [{ kind: 'write', title: `Render ${recipe.module.name}.conf (modules-load.d)`, path: join(top, 'SOURCES', `${recipe.module.name}.conf`), content: renderModulesLoad(recipe) } as Step]
       : []),
     { kind: 'write', title: `Render ${recipe.package}.spec`, path: specFile, content: renderKmodSpec(input, src.file, src.topdir) },
-    { kind: 'exec', title: `rpmbuild ${kmodName} for ${arch.rpm} (${modeLabel(input)})`, argv: rpmbuild, log: 'rpmbuild.log' },
+    ...engine.steps,
     {
       kind: 'check-module',
       title: `Check ${recipe.module.name}.ko in ${kmodName} is ${arch.elf.name} for ${kernel.release}`,
-      path: join(top, 'RPMS', arch.rpm, `${kmodName}-${version}-*.${arch.rpm}.rpm`),
+      path: join(engine.binaries, `${kmodName}-${version}-*.${arch.rpm}.rpm`),
       moduleInRpm: `lib/modules/${kernel.release}/extra/${recipe.module.installDir}/${recipe.module.name}.ko`,
       scratch: join(work, 'payload'),
       arch,
       release: kernel.release,
     },
-    {
-      kind: 'publish',
-      title: `Publish to ${dest}`,
-      artifacts: [join(top, 'RPMS', arch.rpm, '*.rpm'), join(top, 'RPMS', 'noarch', '*.rpm'), join(top, 'SRPMS', '*.src.rpm')],
-      logsDir,
-      dest,
-      manifest: {
-        recipe: recipe.name,
-        package: recipe.package,
-        version,
-        arch: arch.rpm,
-        mode: input.mode,
-        ...(input.mode === 'cross' ? { crossCompile: input.crossPrefix } : {}),
-        kernel: { release: kernel.release, version: kernel.version, spec: kernel.spec, dir: kernel.dir, ...(kernel.packages?.length ? { debianPackages: kernel.packages } : {}) },
-        source:
-          input.source.kind === 'recipe'
-            ? { kind: 'recipe', url: input.source.source.url, file: input.source.source.file, sha256: input.source.source.sha256, verified: true }
-            : { kind: input.source.kind, path: input.source.path, file: src.file, verified: false },
-        sourceArchive: join(top, 'SOURCES', src.file),
-        armkit: input.armkitVersion,
-      },
-    },
+    { kind: 'publish', title: `Publish to ${dest}`, artifacts: engine.artifacts, logsDir, dest, manifest, sourceArchive: join(top, 'SOURCES', src.file) },
+    // The build cache: the same files under the build's key, for the next build with the same inputs.
+    { kind: 'remove', title: 'Clear a partial copy in the build cache', path: `${stored}.partial` },
+    { kind: 'copy', title: `Keep the build in the cache (${input.inputs.key.slice(0, 12)})`, from: dest, to: `${stored}.partial` },
+    { kind: 'remove', title: 'Clear the stale cached build', path: stored },
+    { kind: 'rename', title: 'Complete the cached build', from: `${stored}.partial`, to: stored },
+    { kind: 'remove', title: 'Drop the fixed-path links', path: fixed },
+    { kind: 'remove', title: 'and the header link', path: fixedKernel },
   ];
   return {
-    summary: `${recipe.name} ${version} for ${arch.rpm} (${modeLabel(input)}) against Linux ${kernel.release}`,
+    summary,
     logsDir,
-    warnings,
-    requires: [...RPM_BUILD_PROGRAMS, ...toolchainPrograms(input.crossPrefix), ...kernelPrepareTools(kernel)],
+    warnings: [...warnings, ...engine.warnings],
+    requires: [...engine.requires, ...toolchainPrograms(input.crossPrefix), ...kernelPrepareTools(kernel)],
+    locks: [work, dest, fixed],
     steps,
   };
 }

@@ -1,8 +1,12 @@
 /**
- * A plan is an ordered list of steps: plain data, made without side effects. The executor (src/run/execute.ts)
- * runs them and the dry-run printer (src/run/shell.ts) prints them; both read the same list.
+ * The step vocabulary. A plan is an ordered list of steps: plain data, made without side effects. Each kind of
+ * step has one entry in the registry (src/steps/index.ts) that runs it, prints it as shell and names the programs
+ * it runs; the executor (src/run/execute.ts) and the dry-run printer (src/run/shell.ts) only read the registry,
+ * so both read the same list the same way. A kind without an entry does not compile (StepKinds below).
  */
-import type { Arch } from '../arch.js';
+import type { Arch } from './arch.js';
+import type { ArtifactRecord, ManifestFacts } from './manifest.js';
+import type { Runner } from './proc/runner.js';
 
 interface StepBase {
   /** One line for progress output. */
@@ -31,6 +35,13 @@ export interface MkdirStep extends StepBase {
 export interface RemoveStep extends StepBase {
   kind: 'remove';
   path: string;
+}
+
+/** Points a symbolic link at a target (replacing what was there): a fixed path for a directory that moves. */
+export interface SymlinkStep extends StepBase {
+  kind: 'symlink';
+  path: string;
+  target: string;
 }
 
 export interface RenameStep extends StepBase {
@@ -77,6 +88,8 @@ export interface PackStep extends StepBase {
   dir: string;
   archive: string;
   prefix: string;
+  /** Every entry's modification time (SOURCE_DATE_EPOCH, seconds): the same tree gives the same archive. */
+  mtime?: number;
 }
 
 /** Writes a file whose content the planner already rendered (from a template). */
@@ -185,7 +198,11 @@ export interface PublishStep extends StepBase {
   logsDir: string;
   dest: string;
   /** Facts recorded in manifest.json besides the artifacts. */
-  manifest: Record<string, unknown>;
+  manifest: ManifestFacts;
+  /** The source archive whose sha256 the manifest records when the facts do not have it yet. */
+  sourceArchive?: string;
+  /** What rpm said of these files before (a cached build's manifest): no need to ask it again. */
+  known?: ArtifactRecord[];
 }
 
 export type Step =
@@ -193,6 +210,7 @@ export type Step =
   | MkdirStep
   | RemoveStep
   | RenameStep
+  | SymlinkStep
   | FetchStep
   | VerifyStep
   | CopyStep
@@ -219,5 +237,35 @@ export interface Plan {
   warnings: string[];
   /** Programs the plan runs, directly or through make and rpmbuild: checked before the first step. */
   requires: string[];
+  /** Paths no other armkit process may use while the plan runs (its work directory, its out/ destination). */
+  locks?: string[];
+  /** The plan publishes a build from the cache instead of building. */
+  cached?: boolean;
   steps: Step[];
 }
+
+export type StepOf<K extends Step['kind']> = Extract<Step, { kind: K }>;
+
+/** What a step gets when it runs. */
+export interface StepContext {
+  /** Directory that receives every command's log. */
+  logsDir: string;
+  runner: Runner;
+  verbose: boolean;
+  signal?: AbortSignal;
+  /** Tells the user something while a step runs (goes to the progress output). */
+  note(message: string): void;
+}
+
+/** How one kind of step runs, prints itself and what it needs. */
+export interface StepKind<S extends Step> {
+  /** Carries the step out; what it returns is the step's result (a manifest, the guest's checks). */
+  run(step: S, ctx: StepContext): Promise<unknown>;
+  /** The same step as POSIX shell, for --dry-run: what a user can paste to do it by hand. */
+  shell(step: S, logsDir: string): string;
+  /** Programs the step itself runs (checked before the first step of a plan). */
+  programs(step: S): string[];
+}
+
+/** Every kind, exactly once: a kind added to Step without an entry here is a compile error. */
+export type StepKinds = { [K in Step['kind']]: StepKind<StepOf<K>> };

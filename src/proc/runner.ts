@@ -3,7 +3,8 @@
  * group of its own (src/run/groups.ts) that an interrupt or timeout ends as a whole, full output to a log file,
  * and on failure an error carrying the command's last lines and the log's path.
  */
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ArmkitError } from '../errors.js';
 import { register, release, terminateGroup } from './groups.js';
@@ -54,12 +55,12 @@ export function tail(text: string, lines = TAIL_LINES): string[] {
   return all.slice(-lines);
 }
 
-type Execa = typeof import('execa').execa;
-type Child = ReturnType<Execa>;
+/** The pieces of a spawned child this module uses. */
+type Child = ReturnType<typeof spawn>;
 
 /**
- * Starts a command as the leader of a new process group and ties the group's life to the abort signal and the
- * timeout: either ends every member, not only the leader.
+ * Ties a command's process group to the abort signal and the timeout: either ends every member, not only the
+ * leader.
  */
 function supervise(child: Child, signal: AbortSignal | undefined, timeoutSeconds: number | undefined): { timedOut: () => boolean; done: () => void } {
   const pgid = child.pid;
@@ -84,9 +85,34 @@ function supervise(child: Child, signal: AbortSignal | undefined, timeoutSeconds
   };
 }
 
-// execa is imported on first use: a dry run or --help never pays for loading it.
+/** Waits for a child to end; an ENOENT (no such program) is reported as `missing`. */
+function ended(child: Child): Promise<{ code: number | null; signal: NodeJS.Signals | null; missing: boolean }> {
+  return new Promise((done) => {
+    let failed: NodeJS.ErrnoException | undefined;
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      failed = error;
+      if (child.pid === undefined) done({ code: null, signal: null, missing: error.code === 'ENOENT' });
+    });
+    child.once('close', (code, sig) => done({ code, signal: sig, missing: failed?.code === 'ENOENT' }));
+    // A daemon the command started may keep its output pipes open: once the command itself has exited, its
+    // output has a moment to drain, then the pipes are let go.
+    child.once('exit', (code, sig) => {
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        done({ code, signal: sig, missing: false });
+      }, 2000).unref();
+    });
+  });
+}
+
+/** The spawn environment: armkit's own, plus the step's variables. */
+const withEnv = (env?: Record<string, string>) => (env ? { ...process.env, ...env } : process.env);
+
+// child_process directly: it costs nothing to load, and armkit's start-up is most of an unchanged build's time.
 export function createRunner(signal?: AbortSignal): Runner {
   const interrupted = (file: string) => new ArmkitError('interrupted', `Interrupted while running ${file}.`);
+  const notFound = (file: string, argv: string[]) => new ArmkitError('prerequisite', `${file} not found: it is needed to run: ${argv.map(shellQuote).join(' ')}`);
 
   async function attempt(argv: string[], options: RunOptions = {}): Promise<RunOutcome> {
     const [file, ...args] = argv;
@@ -99,35 +125,40 @@ export function createRunner(signal?: AbortSignal): Runner {
       log = createWriteStream(options.logFile, { flags: 'a' });
       log.write(`$ ${argv.map(shellQuote).join(' ')}\n${options.cwd ? `# in ${options.cwd}\n` : ''}`);
     }
-    const { execa } = await import('execa');
-    const child = execa(file, args, {
-      cwd: options.cwd,
-      env: options.env,
-      detached: true,
-      // Output streams to the log as it comes; only a bounded tail is kept for the error message, so a
-      // program writing hundreds of megabytes (dpkg-deb --fsys-tarfile) costs no memory.
-      all: !options.stdoutFile,
-      buffer: false,
-      reject: false,
-      stdin: options.stdinFile ? { file: options.stdinFile } : 'ignore',
-      stdout: options.stdoutFile ? { file: options.stdoutFile } : 'pipe',
-    });
+    const fds: number[] = [];
+    const open = (path: string, flags: string) => {
+      const fd = openSync(path, flags);
+      fds.push(fd);
+      return fd;
+    };
+    let child: Child;
+    try {
+      child = spawn(file, args, {
+        cwd: options.cwd,
+        env: withEnv(options.env),
+        detached: true,
+        stdio: [options.stdinFile ? open(options.stdinFile, 'r') : 'ignore', options.stdoutFile ? open(options.stdoutFile, 'w') : 'pipe', 'pipe'],
+      });
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
     const watch = supervise(child, signal, options.timeoutSeconds);
-    const output = options.stdoutFile ? child.stderr : child.all;
+    // Output streams to the log as it comes; only a bounded tail is kept for the error message, so a program
+    // writing hundreds of megabytes (dpkg-deb --fsys-tarfile) costs no memory.
     let recent = '';
-    output?.on('data', (chunk: Buffer) => {
+    const take = (chunk: Buffer) => {
       recent = (recent + chunk.toString()).slice(-16384);
-    });
-    if (log) output?.pipe(log, { end: false });
-    if (options.echo) output?.pipe(process.stderr, { end: false });
-    const result = await child;
+      log?.write(chunk);
+      if (options.echo) process.stderr.write(chunk);
+    };
+    child.stdout?.on('data', take);
+    child.stderr?.on('data', take);
+    const end = await ended(child);
     watch.done();
     if (log) await new Promise<void>((done) => log!.end(done));
     if (signal?.aborted) throw interrupted(file);
-    if (result.code === 'ENOENT') {
-      throw new ArmkitError('prerequisite', `${file} not found: it is needed to run: ${argv.map(shellQuote).join(' ')}`);
-    }
-    return { exitCode: result.exitCode, signal: result.signal, timedOut: watch.timedOut(), tail: tail(recent) };
+    if (end.missing) throw notFound(file, argv);
+    return { exitCode: end.code ?? undefined, signal: end.signal ?? undefined, timedOut: watch.timedOut(), tail: tail(recent) };
   }
 
   return {
@@ -155,14 +186,18 @@ export function createRunner(signal?: AbortSignal): Runner {
       const [file, ...args] = argv;
       if (!file) throw new Error('runner: empty argv');
       if (signal?.aborted) throw interrupted(file);
-      const { execa } = await import('execa');
-      const child = execa(file, args, { cwd: options.cwd, env: options.env, detached: true, reject: false, stdin: 'ignore' });
+      const child = spawn(file, args, { cwd: options.cwd, env: withEnv(options.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const watch = supervise(child, signal, undefined);
-      const result = await child;
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout?.on('data', (c: Buffer) => out.push(c));
+      child.stderr?.on('data', (c: Buffer) => err.push(c));
+      const end = await ended(child);
       watch.done();
       if (signal?.aborted) throw interrupted(file);
-      if (result.code === 'ENOENT') throw new ArmkitError('prerequisite', `${file} not found.`);
-      return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+      if (end.missing) throw new ArmkitError('prerequisite', `${file} not found.`);
+      const text = (chunks: Buffer[]) => Buffer.concat(chunks).toString().replace(/\n$/, '');
+      return { exitCode: end.code ?? -1, stdout: text(out), stderr: text(err) };
     },
   };
 }

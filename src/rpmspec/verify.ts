@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mismatch } from '../errors.js';
 import { scratch } from '../scratch.js';
-import type { Runner } from '../run/runner.js';
-import { tail } from '../run/runner.js';
+import type { Runner } from '../proc/runner.js';
+import { tail } from '../proc/runner.js';
 import { defineArgs, missingParseMacros } from './rpm-macros.js';
 
 export interface ParseCheck {

@@ -7,13 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mismatch } from '../errors.js';
 import { scratch } from '../scratch.js';
-import type { Runner } from '../run/runner.js';
+import type { Runner } from '../proc/runner.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
 
 export interface ExtractedSpec {
   /** The spec's name inside the source RPM. */
   name: string;
   text: string;
+  /** Every spec file the source RPM holds. */
+  all: string[];
 }
 
 /** A source RPM carries one spec; should there be more, the package's own name wins. */
@@ -36,7 +38,7 @@ export async function extractSpecFromSrpm(srpm: string, runner: Runner): Promise
     }
     if (specs.length === 0) throw mismatch(`${srpm} has no .spec file: is it a source RPM (.src.rpm)?`);
     const name = pickSpec(specs);
-    return { name, text: readFileSync(join(out, name), 'utf8') };
+    return { name, text: readFileSync(join(out, name), 'utf8'), all: specs };
   } finally {
     rmSync(dir, { recursive: true, force: true });
     forget();

@@ -1,0 +1,59 @@
+/**
+ * The Copr engine: the source RPM submitted to Fedora's build service (native builders per chroot), watched
+ * until it ends and its results downloaded. Its step kind lives here: `copr-cli build --nowait` prints the build
+ * id, which the watch and download commands then name.
+ */
+import { join } from 'node:path';
+import { ArmkitError } from '../errors.js';
+import { comment, globPath, shellQuote as q } from '../proc/quote.js';
+import { tail } from '../proc/runner.js';
+import type { StepKinds } from '../step.js';
+import { srpmStep, type Engine } from './engine.js';
+
+export const coprEngine: Engine = {
+  name: 'copr',
+  unsupported(job) {
+    if (job.kind === 'kmod') return 'Copr builds spec recipes only so far: a kmod recipe builds with --engine local';
+    if (!job.chroot) return `Fedora no longer builds for ${job.arch.rpm}: pass --chroot with a Copr chroot that does`;
+    if (!job.coprProject) return '--engine copr needs --copr-project OWNER/PROJECT (a Copr project you may build in)';
+    return undefined;
+  },
+  requiredPrograms: () => ['rpmbuild', 'rpm', 'copr-cli'],
+  plan(job) {
+    const srpm = join(job.topdir, 'SRPMS', `${job.srpmName}.src.rpm`);
+    return {
+      steps: [
+        srpmStep(job),
+        { kind: 'copr-build', title: `Copr build in ${job.coprProject} (${job.chroot})`, project: job.coprProject!, chroot: job.chroot!, srpm, dest: job.results, log: 'copr.log' },
+      ],
+      artifacts: [join(job.results, job.chroot!, '*.rpm')],
+      binaries: join(job.results, job.chroot!),
+      requires: ['rpmbuild', 'rpm', 'copr-cli'],
+      warnings: [],
+    };
+  },
+};
+
+export const COPR_STEPS: Pick<StepKinds, 'copr-build'> = {
+  'copr-build': {
+    async run(step, ctx) {
+      const submit = await ctx.runner.capture(['copr-cli', 'build', '--nowait', '-r', step.chroot, step.project, step.srpm]);
+      const id = /Created builds?:\s*(\d+)/.exec(submit.stdout)?.[1];
+      if (submit.exitCode !== 0 || !id) {
+        throw new ArmkitError('step-failed', `copr-cli build did not start a build in ${step.project} (${step.chroot}).`, { details: tail(`${submit.stdout}\n${submit.stderr}`) });
+      }
+      ctx.note(`Copr build ${id}`);
+      const log = join(ctx.logsDir, step.log);
+      await ctx.runner.run(['copr-cli', 'watch-build', id], { logFile: log, echo: ctx.verbose });
+      await ctx.runner.run(['copr-cli', 'download-build', '-r', step.chroot, '--dest', step.dest, id], { logFile: log, echo: ctx.verbose });
+      return { buildId: id };
+    },
+    shell: (step, logsDir) =>
+      [
+        `id=$(copr-cli build --nowait -r ${q(step.chroot)} ${q(step.project)} ${globPath(step.srpm)} | sed -n 's/^Created builds*: *//p')  ${comment('the build id')}`,
+        `copr-cli watch-build "$id" >> ${q(join(logsDir, step.log))} 2>&1`,
+        `copr-cli download-build -r ${q(step.chroot)} --dest ${q(step.dest)} "$id" >> ${q(join(logsDir, step.log))} 2>&1`,
+      ].join('\n'),
+    programs: () => ['copr-cli'],
+  },
+};

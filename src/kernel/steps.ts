@@ -1,0 +1,73 @@
+/** The step kinds of kernel header trees and modules: extracting Debian's packages, checking trees and modules. */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ARCHES } from '../arch.js';
+import { ArmkitError, missing } from '../errors.js';
+import { expandGlob } from '../glob.js';
+import { whichIn } from '../host.js';
+import { installHint } from '../prereqs.js';
+import { comment, globPath, shellQuote as q } from '../proc/quote.js';
+import { unpackRpm } from '../artifacts/rpm-payload.js';
+import type { StepKinds } from '../step.js';
+import { checkModule } from './module-check.js';
+import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
+
+function single(pattern: string): string {
+  const matches = expandGlob(pattern);
+  if (matches.length !== 1) {
+    throw new ArmkitError('step-failed', `Expected exactly one file matching ${pattern}, found ${matches.length ? matches.join(', ') : 'none'}.`);
+  }
+  return matches[0]!;
+}
+
+export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'check-module'> = {
+  'extract-debs': {
+    async run(step, ctx) {
+      const debs = readdirSync(step.dir).filter((f) => f.endsWith('.deb')).sort();
+      if (debs.length === 0) throw missing(`No .deb files were downloaded into ${step.dir}.`);
+      mkdirSync(step.root, { recursive: true });
+      for (const deb of debs) await ctx.runner.run(['dpkg-deb', '-x', join(step.dir, deb), step.root], { logFile: join(ctx.logsDir, 'dpkg-deb.log') });
+    },
+    shell: (step) => `for deb in ${q(step.dir)}/*.deb; do dpkg-deb -x "$deb" ${q(step.root)}; done`,
+    programs: () => ['dpkg-deb'],
+  },
+  'check-headers': {
+    async run(step) {
+      const tree = inspectHeaderTree(step.dir);
+      assertTreeArch(tree, step.arch);
+      // Known only now that the tree is here: what its build system needs besides the compiler.
+      const absent = treeTools(tree).filter((tool) => !whichIn(process.env.PATH, tool));
+      if (absent.length > 0) throw missing(installHint(absent[0]!, ARCHES), absent.slice(1).map((t) => installHint(t, ARCHES)));
+      if (tree.release !== step.release) {
+        throw new ArmkitError('verification', `Headers in ${step.dir} are for release ${tree.release}, not ${step.release}.`);
+      }
+    },
+    shell: (step) => `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  ${comment(`armkit also checks ${step.arch.kconfig.join(', ')} in .config`)}`,
+    programs: () => [],
+  },
+  'check-module': {
+    async run(step, ctx) {
+      let modulePath = single(step.path);
+      if (step.moduleInRpm) {
+        const scratch = step.scratch ?? join(dirname(modulePath), 'payload');
+        rmSync(scratch, { recursive: true, force: true });
+        await unpackRpm(ctx.runner, modulePath, scratch, { logFile: join(ctx.logsDir, 'payload.log') });
+        modulePath = join(scratch, step.moduleInRpm);
+      }
+      const facts = checkModule(modulePath, step.arch, step.release);
+      ctx.note(`${step.arch.elf.name}, vermagic ${facts.vermagic}`);
+      return facts;
+    },
+    shell(step) {
+      const vermagic = `vermagic=${step.release} `;
+      if (!step.moduleInRpm) return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  ${comment(`must be ${step.arch.elf.name}`)}`;
+      const scratch = step.scratch ?? '/tmp/armkit-payload';
+      return [
+        `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${globPath(step.path)} | (cd ${q(scratch)} && cpio -idm --quiet)`,
+        `file ${q(join(scratch, step.moduleInRpm))}  ${comment(`must be ${step.arch.elf.name}`)}`,
+        `grep -aq ${q(vermagic)} ${q(join(scratch, step.moduleInRpm))}`,
+      ].join('\n');
+    },
+    programs: (step) => (step.moduleInRpm ? ['rpm2cpio', 'cpio'] : []),
+  },
+};
