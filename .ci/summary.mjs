@@ -11,7 +11,9 @@ if (file && existsSync(file)) {
   passed += r.numPassedTests;
   failed += r.numFailedTests + (r.numTotalTests === 0 ? 1 : 0);
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  console.error(`ci: ${r.numPassedTests} tests passed, ${r.numFailedTests} failed, ${skipped} skipped; the quick-start build ${build.failed ? 'failed' : 'passed'}`);
+  console.error(
+    `ci: ${r.numPassedTests} tests passed, ${r.numFailedTests} failed, ${skipped} skipped; the quick-start build ${build.failed ? 'failed' : 'passed'}`,
+  );
 } else {
   console.error('ci: the test command wrote no report (it did not run to the end)');
   failed += 1;

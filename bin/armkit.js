@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Thin launcher: the compiled CLI lives in dist/ (built by `npm install`/`npm ci` through the prepare script).
 import { existsSync } from 'node:fs';
+
 const entry = new URL('../dist/cli.js', import.meta.url);
 if (!existsSync(entry)) {
   process.stderr.write('armkit is not built yet: run "npm ci" (or "npm run build") in the armkit checkout first.\n');

@@ -1,7 +1,8 @@
 // Builds dist/: one ESM bundle per entry and lazily loaded chunk (commands, execa, listr2 load only when used).
 // A bundle starts much faster than hundreds of node_modules files resolved one by one (about 0.2 s here).
-import { build } from 'esbuild';
+
 import { rmSync } from 'node:fs';
+import { build } from 'esbuild';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({

@@ -121,7 +121,14 @@ export const ARCHES: readonly Arch[] = [
     openssl: 'linux-x86_64',
     // No KVM on build machines and CI runners: TCG, stated so QEMU does not probe. No VGA card: its ROM
     // (vgabios-stdvga.bin) is one more file to need, and the console is serial.
-    qemu: { binary: 'qemu-system-x86_64', machine: 'q35', cpu: 'max', console: 'ttyS0', args: ['-accel', 'tcg', '-vga', 'none'], firmware: ['bios-256k.bin', 'linuxboot_dma.bin'] },
+    qemu: {
+      binary: 'qemu-system-x86_64',
+      machine: 'q35',
+      cpu: 'max',
+      console: 'ttyS0',
+      args: ['-accel', 'tcg', '-vga', 'none'],
+      firmware: ['bios-256k.bin', 'linuxboot_dma.bin'],
+    },
     fedoraChroot: 'fedora-rawhide-x86_64',
     libc: { triplet: 'x86_64-linux-gnu', loader: '/lib64/ld-linux-x86-64.so.2' },
   },

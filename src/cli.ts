@@ -13,11 +13,7 @@ let jsonMode = false;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 async function env() {
-  const [{ probeHost }, { createRunner }, { warn }] = await Promise.all([
-    import('./host.js'),
-    import('./proc/runner.js'),
-    import('./commands/output.js'),
-  ]);
+  const [{ probeHost }, { createRunner }, { warn }] = await Promise.all([import('./host.js'), import('./proc/runner.js'), import('./commands/output.js')]);
   // A build set's runners stop with armkit too: their signal follows the interrupt.
   const runnerFor = (signal: AbortSignal) => createRunner(AbortSignal.any([controller.signal, signal]));
   return { host: probeHost(), runner: createRunner(controller.signal), runnerFor, warn, armkitVersion: pkg.version, now: new Date() };
@@ -32,18 +28,28 @@ const OPTIONS = {
   archList: () => new Option('--arch <arches>', 'target architecture(s): ARCH[,ARCH...] or all (aarch64, armv7hl, armv5tel, x86_64; default: this host)'),
   mode: () => new Option('--mode <mode>', 'native or cross (default: native for the host architecture, else cross)').choices(['native', 'cross']),
   kernel: () => new Option('--kernel <kernel>', 'kernel to build against: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR'),
-  kernelList: () => new Option('--kernel <kernels>', 'kernel(s) to build against, comma-separated: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR'),
-  source: () => new Option('--source <path>', 'local source tarball or directory instead of a download (a copy of a pinned archive is verified by sha256; anything else has no checksum)'),
+  kernelList: () =>
+    new Option(
+      '--kernel <kernels>',
+      'kernel(s) to build against, comma-separated: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR',
+    ),
+  source: () =>
+    new Option(
+      '--source <path>',
+      'local source tarball or directory instead of a download (a copy of a pinned archive is verified by sha256; anything else has no checksum)',
+    ),
   version: () => new Option('--version <version>', 'source version from the recipe (or the version to label --source with)'),
   recipes: () => new Option('--recipes <dir>', "directory of recipes that override armkit's own (repeatable)").argParser(collect),
-  cacheDir: () => new Option('--cache-dir <dir>', 'download, build and work cache (default: $ARMKIT_CACHE_DIR, else $XDG_CACHE_HOME/armkit or ~/.cache/armkit)'),
+  cacheDir: () =>
+    new Option('--cache-dir <dir>', 'download, build and work cache (default: $ARMKIT_CACHE_DIR, else $XDG_CACHE_HOME/armkit or ~/.cache/armkit)'),
   dryRun: () => new Option('--dry-run', 'print the commands that would run, as a shell script; read caches, write and download nothing'),
   json: () => new Option('--json', 'print one JSON document (the plan, or the result) on stdout'),
   verbose: () => new Option('--verbose', "show every command's output as it runs"),
   timings: () => new Option('--timings', 'print where the time went, step by step'),
   noWait: () => new Option('--no-wait', 'refuse instead of waiting when another armkit process uses the same work directory or out/ destination'),
   out: () => new Option('--out <dir>', 'output root').default('out'),
-  engine: () => new Option('--engine <engine>', 'where the RPMs are built: local (rpmbuild here), mock, copr (spec recipes)').choices(['local', 'mock', 'copr']),
+  engine: () =>
+    new Option('--engine <engine>', 'where the RPMs are built: local (rpmbuild here), mock, copr (spec recipes)').choices(['local', 'mock', 'copr']),
   jobs: () => new Option('--jobs <n>', 'builds at once, for several architectures or kernels (default: the number of cores)'),
   failFast: () => new Option('--fail-fast', 'stop the other builds at the first failure (without it they finish)'),
   force: () => new Option('--force', 'rebuild even when the build cache has a build with the same inputs'),
@@ -53,7 +59,8 @@ const OPTIONS = {
   srpm: () => new Option('--srpm <file>', "spec recipes: the distribution's source RPM to patch and rebuild"),
   chroot: () => new Option('--chroot <name>', 'with mock/copr: the mock config or Copr chroot (default: fedora-rawhide-ARCH)'),
   coprProject: () => new Option('--copr-project <owner/project>', 'with copr: the Copr project to build in'),
-  cryptodevFrom: () => new Option('--cryptodev-from <dir>', 'openssl, local engine: armkit cryptodev build whose devel RPM has crypto/cryptodev.h (default: the newest in out/)'),
+  cryptodevFrom: () =>
+    new Option('--cryptodev-from <dir>', 'openssl, local engine: armkit cryptodev build whose devel RPM has crypto/cryptodev.h (default: the newest in out/)'),
   releaseSuffix: () => new Option('--release-suffix <suffix>', 'openssl: suffix that marks the rebuilt Release (default: .cryptodev1)'),
 } as const;
 
@@ -77,13 +84,42 @@ export function buildProgram(): Command {
     .version(pkg.version, '-V, --armkit-version', "print armkit's version")
     .showHelpAfterError('(run "armkit --help" for usage)')
     .exitOverride()
-    .addHelpText('after', '\nExit codes: 0 ok, 1 a build step failed, 2 usage, 3 invalid recipe, 4 missing prerequisite,\n5 verification failed (checksum, headers or module for the wrong arch/release), 130 interrupted (143 SIGTERM, 129 SIGHUP).');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 a build step failed, 2 usage, 3 invalid recipe, 4 missing prerequisite,\n5 verification failed (checksum, headers or module for the wrong arch/release), 130 interrupted (143 SIGTERM, 129 SIGHUP).',
+    );
 
   const build = program
     .command('build')
     .description('build a recipe into RPMs: out/<recipe>/<version>/<arch>/<kernel>/ (kmod) or out/<recipe>/<version>/<arch>/ (spec)')
     .argument('<recipe>', 'recipe name, e.g. cryptodev or openssl');
-  withOptions(build, ['archList', 'mode', 'kernelList', 'source', 'version', 'engine', 'jobs', 'failFast', 'force', 'out', 'test', 'timeout', 'kernelImage', 'srpm', 'chroot', 'coprProject', 'cryptodevFrom', 'releaseSuffix', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose', 'timings', 'noWait']);
+  withOptions(build, [
+    'archList',
+    'mode',
+    'kernelList',
+    'source',
+    'version',
+    'engine',
+    'jobs',
+    'failFast',
+    'force',
+    'out',
+    'test',
+    'timeout',
+    'kernelImage',
+    'srpm',
+    'chroot',
+    'coprProject',
+    'cryptodevFrom',
+    'releaseSuffix',
+    'recipes',
+    'cacheDir',
+    'dryRun',
+    'json',
+    'verbose',
+    'timings',
+    'noWait',
+  ]);
   action(build, async ([recipe], options) => {
     const { buildCommand } = await import('./commands/build.js');
     await buildCommand(recipe!, options, await env(), controller.signal);
@@ -125,7 +161,10 @@ export function buildProgram(): Command {
     .option('--spec <file>', 'the openssl.spec to patch')
     .option('--srpm <file>', 'a source RPM whose spec to patch')
     .option('--out <dir>', 'directory for the patched spec and the diff', 'out')
-    .option('--no-verify', "do not check the result with rpmspec -P, which runs the shell commands of the spec's own %(...) expansions (for a spec you do not trust)");
+    .option(
+      '--no-verify',
+      "do not check the result with rpmspec -P, which runs the shell commands of the spec's own %(...) expansions (for a spec you do not trust)",
+    );
   action(spec, async ([recipe], options) => {
     const { specCommand } = await import('./commands/spec.js');
     await specCommand(recipe!, options, await env());
@@ -135,7 +174,10 @@ export function buildProgram(): Command {
   withOptions(doctor, ['mode', 'json', 'dryRun']);
   doctor
     .option('--arch <arch>', 'target architecture(s): ARCH[,ARCH...] or all (default: this host)')
-    .option('--for <uses>', "what the host will do: build, install, test, spec, openssl, suite (armkit's test suite), comma-separated, or all (default: build, with test as optional)")
+    .option(
+      '--for <uses>',
+      "what the host will do: build, install, test, spec, openssl, suite (armkit's test suite), comma-separated, or all (default: build, with test as optional)",
+    )
     .option('--fix', 'install what is missing, the optional parts too (apt-get or dnf; needs root)');
   action(doctor, async (_args, options) => {
     const { doctorCommand } = await import('./commands/doctor.js');
@@ -192,7 +234,9 @@ export async function main(argv: string[]): Promise<number> {
     process.on(signal, () => {
       if (caught) finish(SIGNAL_EXIT[caught]!);
       caught = signal;
-      process.stderr.write(`\narmkit: ${signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`}; stopping the running command and what it started (out/ is left as it was)\n`);
+      process.stderr.write(
+        `\narmkit: ${signal === 'SIGINT' ? 'interrupted' : `stopped by ${signal}`}; stopping the running command and what it started (out/ is left as it was)\n`,
+      );
       controller.abort();
       setTimeout(() => finish(SIGNAL_EXIT[signal]!), STOP_BOUND_MS).unref();
     });

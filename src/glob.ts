@@ -7,6 +7,14 @@ export function expandGlob(pattern: string): string[] {
   const dir = dirname(pattern);
   if (dir.includes('*')) throw new Error(`glob ${pattern}: only the last component may contain *`);
   if (!existsSync(dir)) return [];
-  const re = new RegExp(`^${basename(pattern).split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => join(dir, f));
+  const re = new RegExp(
+    `^${basename(pattern)
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return readdirSync(dir)
+    .filter((f) => re.test(f))
+    .sort()
+    .map((f) => join(dir, f));
 }

@@ -3,9 +3,9 @@
  * to do before every plan, and tests can hand plan() a Host of their own making.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import os from 'node:os';
-import { archOfMachine, type Arch } from './arch.js';
+import { delimiter, join } from 'node:path';
+import { type Arch, archOfMachine } from './arch.js';
 
 export type PackageFamily = 'debian' | 'fedora' | 'unknown';
 

@@ -34,9 +34,7 @@ export const manifestFactsSchema = z.object({
   engine: z.enum(['local', 'mock', 'copr']),
   crossCompile: z.string().optional(),
   chroot: z.string().optional(),
-  kernel: z
-    .object({ release: z.string(), version: z.string(), spec: z.string(), dir: z.string(), debianPackages: z.array(z.string()).optional() })
-    .optional(),
+  kernel: z.object({ release: z.string(), version: z.string(), spec: z.string(), dir: z.string(), debianPackages: z.array(z.string()).optional() }).optional(),
   source: z.object({
     kind: z.enum(['recipe', 'tarball', 'directory', 'srpm']),
     url: z.string().optional(),
@@ -71,7 +69,10 @@ function invalid(file: string, why: string): ArmkitError {
 export function parseManifest(value: unknown, file: string): Manifest {
   const schema = (value as { schema?: unknown } | null)?.schema;
   if (typeof schema === 'number' && schema !== MANIFEST_SCHEMA) {
-    throw invalid(file, `it is schema ${schema}, written by ${schema < MANIFEST_SCHEMA ? 'an older' : 'a newer'} armkit; this one reads schema ${MANIFEST_SCHEMA}`);
+    throw invalid(
+      file,
+      `it is schema ${schema}, written by ${schema < MANIFEST_SCHEMA ? 'an older' : 'a newer'} armkit; this one reads schema ${MANIFEST_SCHEMA}`,
+    );
   }
   const result = manifestSchema.safeParse(value);
   if (!result.success) {

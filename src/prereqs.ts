@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import { ARCHES, type Arch, type CrossCompiler } from './arch.js';
-import { expandGlob } from './glob.js';
 import { missing } from './errors.js';
+import { expandGlob } from './glob.js';
 import type { Host } from './host.js';
 
 export interface Packages {
@@ -64,7 +64,10 @@ const PROGRAMS: Record<string, Packages> = {
  */
 export const QEMU_FILES: Record<string, { paths: string[]; packages: Packages }> = {
   'bios-256k.bin': { paths: ['/usr/share/seabios/bios-256k.bin', '/usr/share/qemu/bios-256k.bin'], packages: p(['seabios'], ['seabios-bin']) },
-  'vgabios-stdvga.bin': { paths: ['/usr/share/seabios/vgabios-stdvga.bin', '/usr/share/qemu/vgabios-stdvga.bin'], packages: p(['seabios'], ['seavgabios-bin']) },
+  'vgabios-stdvga.bin': {
+    paths: ['/usr/share/seabios/vgabios-stdvga.bin', '/usr/share/qemu/vgabios-stdvga.bin'],
+    packages: p(['seabios'], ['seavgabios-bin']),
+  },
   'linuxboot_dma.bin': { paths: ['/usr/share/qemu/linuxboot_dma.bin'], packages: p(['qemu-system-data'], ['qemu-common']) },
 };
 
@@ -72,7 +75,11 @@ export const QEMU_FILES: Record<string, { paths: string[]; packages: Packages }>
 const IPXE: Packages = p(['ipxe-qemu'], ['ipxe-roms-qemu']);
 
 /** The packaged amd64 kernel headers the test suite builds natively against. */
-const AMD64_HEADERS: Need = { name: 'amd64 kernel headers', files: ['/usr/src/linux-headers-*-amd64', '/usr/src/kernels/*.x86_64'], packages: p(['linux-headers-amd64'], ['kernel-devel']) };
+const AMD64_HEADERS: Need = {
+  name: 'amd64 kernel headers',
+  files: ['/usr/src/linux-headers-*-amd64', '/usr/src/kernels/*.x86_64'],
+  packages: p(['linux-headers-amd64'], ['kernel-devel']),
+};
 
 /** The package that holds a file QEMU could not find, if armkit knows it. */
 export function qemuFilePackages(file: string): Packages | undefined {
@@ -82,7 +89,11 @@ export function qemuFilePackages(file: string): Packages | undefined {
 /** The static C library for the target, which the guest's known-answer program is linked against. */
 export function staticLibcNeed(arch: Arch, native: boolean): Need {
   if (native) {
-    return { name: `libc.a for ${arch.rpm}`, files: [`/usr/lib/${arch.libc.triplet}/libc.a`, '/usr/lib64/libc.a', '/usr/lib/libc.a'], packages: p(['libc6-dev'], ['glibc-static']) };
+    return {
+      name: `libc.a for ${arch.rpm}`,
+      files: [`/usr/lib/${arch.libc.triplet}/libc.a`, '/usr/lib64/libc.a', '/usr/lib/libc.a'],
+      packages: p(['libc6-dev'], ['glibc-static']),
+    };
   }
   return {
     name: `libc.a for ${arch.rpm}`,
@@ -216,7 +227,15 @@ export function tableEntries(): Need[] {
     ...Object.entries(QEMU_FILES).map(([name, f]): Need => ({ name, files: f.paths, packages: f.packages })),
     { name: 'iPXE option ROMs', files: [], packages: IPXE },
     // Debian and Fedora name an architecture's cross toolchain differently (arm-linux-gnueabihf-, arm-linux-gnu-).
-    ...ARCHES.map((a): Need => ({ name: `${a.rpm} cross toolchain`, packages: p(a.cross.flatMap((c) => c.packages.debian), a.cross.flatMap((c) => c.packages.fedora)) })),
+    ...ARCHES.map(
+      (a): Need => ({
+        name: `${a.rpm} cross toolchain`,
+        packages: p(
+          a.cross.flatMap((c) => c.packages.debian),
+          a.cross.flatMap((c) => c.packages.fedora),
+        ),
+      }),
+    ),
     ...ARCHES.flatMap((a) => [staticLibcNeed(a, true), staticLibcNeed(a, false)]),
     AMD64_HEADERS,
   ];

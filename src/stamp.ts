@@ -40,7 +40,9 @@ export function fileState(path: string): string {
 /** The stamp's name: the command line, the working directory and the environment that can change a build. */
 export function stampKey(argv: string[], cwd: string, env: NodeJS.ProcessEnv): string {
   const relevant = ['PATH', 'ARMKIT_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'ARMKIT_BUILD_CACHE_MAX'].map((k) => `${k}=${env[k] ?? ''}`);
-  return createHash('sha256').update(JSON.stringify([STAMP_VERSION, argv, cwd, relevant])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([STAMP_VERSION, argv, cwd, relevant]))
+    .digest('hex');
 }
 
 export function stampFile(cacheDir: string, key: string): string {

@@ -32,7 +32,8 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 function oneLine(value: unknown): string {
   const text = defined(value);
-  if (CONTROL.test(text)) throw new TemplateValueError(`The value ${JSON.stringify(text)} contains a newline or control character, which the generated file cannot hold.`);
+  if (CONTROL.test(text))
+    throw new TemplateValueError(`The value ${JSON.stringify(text)} contains a newline or control character, which the generated file cannot hold.`);
   return text;
 }
 
@@ -56,7 +57,8 @@ export function rpmEscape(value: unknown): string {
 /** A shell script may only print plain words: a value with quotes, `$` or spaces is refused, never interpreted. */
 export function shellWord(value: unknown): string {
   const text = oneLine(value);
-  if (!/^[A-Za-z0-9_@%+=:,./^~\\-]*$/.test(text)) throw new TemplateValueError(`The value ${JSON.stringify(text)} has characters a shell would interpret; armkit will not write it into a script.`);
+  if (!/^[A-Za-z0-9_@%+=:,./^~\\-]*$/.test(text))
+    throw new TemplateValueError(`The value ${JSON.stringify(text)} has characters a shell would interpret; armkit will not write it into a script.`);
   return text;
 }
 
@@ -76,7 +78,10 @@ export function resolveTemplate(name: string, roots: string[]): string {
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) break;
     return real;
   }
-  throw new ArmkitError('recipe', `Template ${name} is not a file inside ${roots.join(' or ')}: templates are only read from armkit's templates/ and the templates/ folder beside your recipes.`);
+  throw new ArmkitError(
+    'recipe',
+    `Template ${name} is not a file inside ${roots.join(' or ')}: templates are only read from armkit's templates/ and the templates/ folder beside your recipes.`,
+  );
 }
 
 export function renderTemplate(name: string, data: Record<string, unknown>, roots: string[] = [TEMPLATES]): string {

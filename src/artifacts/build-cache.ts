@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { readManifest, type Manifest } from '../manifest.js';
+import { type Manifest, readManifest } from '../manifest.js';
 import { sha256File } from './hash.js';
 
 /** Default size limit of the build cache, in bytes (ARMKIT_BUILD_CACHE_MAX overrides it). */
@@ -15,14 +15,20 @@ export const DEFAULT_MAX_BYTES = 2 * 1024 ** 3;
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
 
 /** The key of a set of inputs: sha256 of their canonical JSON (key order does not matter). */
 export function buildKey(inputs: Record<string, unknown>): string {
-  return createHash('sha256').update(JSON.stringify(canonical(inputs))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(inputs)))
+    .digest('hex');
 }
 
 /** sha256 over a directory's files (relative path, mode and content, in sorted order; .git left out). */
@@ -53,7 +59,11 @@ export function buildsDir(cacheDir: string): string {
  * The cached build for a key, when it is whole: its manifest names the key and every file has its recorded
  * checksum. A damaged entry is removed (and rebuilt) rather than trusted.
  */
-export async function findCachedBuild(cacheDir: string, key: string, options: { readOnly?: boolean } = {}): Promise<{ dir: string; manifest: Manifest } | undefined> {
+export async function findCachedBuild(
+  cacheDir: string,
+  key: string,
+  options: { readOnly?: boolean } = {},
+): Promise<{ dir: string; manifest: Manifest } | undefined> {
   const dir = join(buildsDir(cacheDir), key);
   if (!existsSync(join(dir, 'manifest.json'))) return undefined;
   try {

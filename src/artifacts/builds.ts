@@ -6,7 +6,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
 import { usageError } from '../errors.js';
-import { readManifest, type Manifest } from '../manifest.js';
+import { type Manifest, readManifest } from '../manifest.js';
 
 /** Every build of a recipe for an arch under the output root, with its manifest (unreadable ones left out). */
 export function buildsOf(outRoot: string, recipe: string, arch: Arch): Array<{ dir: string; manifest: Manifest }> {
@@ -41,7 +41,9 @@ export function latestBuild(outRoot: string, recipe: string, arch: Arch, kernel?
   if (matching.length === 0) {
     const forKernel = kernel ? ` for kernel ${kernel}` : '';
     const others = kernel && builds.length ? ` (there are builds for ${builds.map((b) => b.manifest.kernel?.release).join(', ')})` : '';
-    throw usageError(`No ${recipe} build for ${arch.rpm}${forKernel} under ${join(outRoot, recipe)}${others}: run "armkit build ${recipe} --arch ${arch.rpm} ..." first, or pass --from DIR.`);
+    throw usageError(
+      `No ${recipe} build for ${arch.rpm}${forKernel} under ${join(outRoot, recipe)}${others}: run "armkit build ${recipe} --arch ${arch.rpm} ..." first, or pass --from DIR.`,
+    );
   }
   return matching[matching.length - 1]!.dir;
 }

@@ -7,14 +7,14 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArmkitError, mismatch } from '../errors.js';
-import { sha256File } from './hash.js';
 import { scratch } from '../scratch.js';
+import { sha256File } from './hash.js';
 
 export async function verifyFile(path: string, sha256: string): Promise<void> {
   const actual = await sha256File(path);
   if (actual !== sha256) {
     throw mismatch(`Checksum mismatch for ${path}: expected sha256 ${sha256}, got ${actual}.`, [
-      'The download is not the file the recipe pins. Check the recipe\'s url and sha256; nothing was built.',
+      "The download is not the file the recipe pins. Check the recipe's url and sha256; nothing was built.",
     ]);
   }
 }
@@ -53,7 +53,11 @@ export async function fetchVerified(url: string, dest: string, sha256: string, s
       if (signal?.aborted) throw new ArmkitError('interrupted', `Interrupted while downloading ${url}.`);
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC') throw new ArmkitError('prerequisite', `The disk is full: ${partial} could not be written.`, { cause: error });
-      throw new ArmkitError('step-failed', `The download of ${url} broke off (${reason(error)}): the server closed the connection early. Run the build again to retry.`, { details: [offline] });
+      throw new ArmkitError(
+        'step-failed',
+        `The download of ${url} broke off (${reason(error)}): the server closed the connection early. Run the build again to retry.`,
+        { details: [offline] },
+      );
     }
     await verifyFile(partial, sha256);
     renameSync(partial, dest);

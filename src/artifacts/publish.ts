@@ -5,22 +5,29 @@
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ArmkitError } from '../errors.js';
-import type { PublishStep } from '../step.js';
-import type { Runner } from '../proc/runner.js';
 import { expandGlob } from '../glob.js';
-import { sha256File } from './hash.js';
-import { MANIFEST_SCHEMA, writeManifest, type ArtifactRecord, type Manifest } from '../manifest.js';
+import { type ArtifactRecord, MANIFEST_SCHEMA, type Manifest, writeManifest } from '../manifest.js';
+import type { Runner } from '../proc/runner.js';
 import { scratch } from '../scratch.js';
-
+import type { PublishStep } from '../step.js';
+import { sha256File } from './hash.js';
 
 /** NAME, VERSION, RELEASE and ARCH of every package, asked of rpm in one call. */
 async function describeRpms(paths: string[], runner: Runner): Promise<Array<Omit<ArtifactRecord, 'file' | 'size' | 'sha256'>>> {
   const result = await runner.capture(['rpm', '-qp', '--nosignature', '--qf', '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n', ...paths]);
-  const rows = result.stdout.split('\n').filter(Boolean).map((line) => line.split('\t'));
+  const rows = result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\t'));
   if (result.exitCode !== 0 || rows.length !== paths.length || rows.some((r) => r.length !== 4)) {
     throw new ArmkitError('step-failed', `rpm could not read ${paths.join(', ')}: ${result.stderr.trim()}`);
   }
-  return rows.map(([name, version, release, arch], i) => ({ name: name!, version: version!, release: release!, arch: paths[i]!.endsWith('.src.rpm') ? 'src' : arch! }));
+  return rows.map(([name, version, release, arch], i) => ({
+    name: name!,
+    version: version!,
+    release: release!,
+    arch: paths[i]!.endsWith('.src.rpm') ? 'src' : arch!,
+  }));
 }
 
 export async function publish(step: PublishStep, runner: Runner): Promise<Manifest> {

@@ -11,7 +11,11 @@ export async function unpackRpm(runner: Runner, rpm: string, dir: string, option
   const payload = join(dir, '.payload.cpio');
   try {
     await runner.run(['rpm2cpio', rpm], { stdoutFile: payload, logFile: options.logFile });
-    await runner.run(['cpio', '-idm', '--quiet', '--no-absolute-filenames', ...(options.only ?? [])], { cwd: dir, stdinFile: payload, logFile: options.logFile });
+    await runner.run(['cpio', '-idm', '--quiet', '--no-absolute-filenames', ...(options.only ?? [])], {
+      cwd: dir,
+      stdinFile: payload,
+      logFile: options.logFile,
+    });
   } finally {
     rmSync(payload, { force: true });
   }

@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Arch } from '../arch.js';
 import { latestBuild } from '../artifacts/builds.js';
 import { ENGINES, engineNamed } from '../engines/index.js';
 import { ArmkitError, usageError } from '../errors.js';
 import { parseManifest } from '../manifest.js';
-import { planOpensslBuild } from '../plan/openssl.js';
 import { defaultCacheDir } from '../paths.js';
+import { planOpensslBuild } from '../plan/openssl.js';
 import { chooseCross } from '../prereqs.js';
 import { tail } from '../proc/runner.js';
 import { loadOpensslRecipe } from '../recipes/openssl.js';
@@ -24,7 +25,6 @@ import { extractSpecFromSrpm } from '../rpmspec/srpm.js';
 import { execute, resultOf } from '../run/execute.js';
 import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
-import type { Arch } from '../arch.js';
 import { chooseArchAndMode, type Env } from './kmod-input.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
 
@@ -60,7 +60,9 @@ async function cryptodevDevel(options: OpensslBuildOptions, arch: Arch, env: Env
     try {
       from = latestBuild(resolve(options.out ?? 'out'), 'cryptodev', arch);
     } catch {
-      env.warn(`No crypto/cryptodev.h for the engine: build cryptodev first ("armkit build cryptodev --arch ${arch.rpm} ...") or pass --cryptodev-from; the engine will not compile without it.`);
+      env.warn(
+        `No crypto/cryptodev.h for the engine: build cryptodev first ("armkit build cryptodev --arch ${arch.rpm} ...") or pass --cryptodev-from; the engine will not compile without it.`,
+      );
       return undefined;
     }
   }
@@ -72,7 +74,7 @@ async function cryptodevDevel(options: OpensslBuildOptions, arch: Arch, env: Env
 }
 
 export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
-  if (!options.srpm) throw usageError('armkit build openssl needs --srpm FILE: the distribution\'s openssl source RPM.');
+  if (!options.srpm) throw usageError("armkit build openssl needs --srpm FILE: the distribution's openssl source RPM.");
   const srpm = resolve(options.srpm);
   if (!existsSync(srpm)) throw usageError(`--srpm ${options.srpm}: no such file.`);
   const engine = engineNamed(options.engine);
@@ -84,12 +86,21 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
   const crossPrefix = engine === 'local' && mode === 'cross' ? chooseCross(arch, env.host).prefix : undefined;
 
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
-  const key = createHash('sha256').update(JSON.stringify([srpm, arch.rpm, mode, engine, chroot])).digest('hex').slice(0, 10);
+  const key = createHash('sha256')
+    .update(JSON.stringify([srpm, arch.rpm, mode, engine, chroot]))
+    .digest('hex')
+    .slice(0, 10);
   const work = join(cacheDir, 'work', `openssl-build-${arch.rpm}-${key}`);
 
   // Probes: the spec inside the source RPM, and the patched spec's name as rpm reads it (scratch, removed).
   const original = await extractSpecFromSrpm(srpm, env.runner);
-  const patched = patchOpensslSpec(original.text, { recipe, file: `${srpm}:${original.name}`, releaseSuffix: options.releaseSuffix, now: env.now, armkitVersion: env.armkitVersion });
+  const patched = patchOpensslSpec(original.text, {
+    recipe,
+    file: `${srpm}:${original.name}`,
+    releaseSuffix: options.releaseSuffix,
+    now: env.now,
+    armkitVersion: env.armkitVersion,
+  });
   const missing = await missingParseMacros(env.runner);
   const probeDir = mkdtempSync(join(tmpdir(), 'armkit-nvr-'));
   const forget = scratch(probeDir);
@@ -97,9 +108,20 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
   try {
     const probe = join(probeDir, original.name);
     writeFileSync(probe, patched.text);
-    const nvr = await env.runner.capture(['rpmspec', '-q', '--srpm', ...defineArgs(missing), '--define', 'dist %{nil}', '--qf', '%{name}-%{version}-%{release}\\n', probe]);
+    const nvr = await env.runner.capture([
+      'rpmspec',
+      '-q',
+      '--srpm',
+      ...defineArgs(missing),
+      '--define',
+      'dist %{nil}',
+      '--qf',
+      '%{name}-%{version}-%{release}\\n',
+      probe,
+    ]);
     srpmNvr = nvr.stdout.trim().split('\n')[0];
-    if (nvr.exitCode !== 0 || !srpmNvr) throw new ArmkitError('verification', `rpmspec cannot read the patched ${original.name}.`, { details: tail(nvr.stderr, 10) });
+    if (nvr.exitCode !== 0 || !srpmNvr)
+      throw new ArmkitError('verification', `rpmspec cannot read the patched ${original.name}.`, { details: tail(nvr.stderr, 10) });
   } finally {
     rmSync(probeDir, { recursive: true, force: true });
     forget();
@@ -107,17 +129,38 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
 
   const devel = engine === 'local' && patched.engine ? await cryptodevDevel(options, arch, env) : undefined;
   const plan = planOpensslBuild({
-    arch, mode, crossPrefix, engine, srpm, specsInSrpm: original.all, specName: original.name, patched, srpmNvr, hostMacros: definePairs(missing),
+    arch,
+    mode,
+    crossPrefix,
+    engine,
+    srpm,
+    specsInSrpm: original.all,
+    specName: original.name,
+    patched,
+    srpmNvr,
+    hostMacros: definePairs(missing),
     ...(devel ? { cryptodevDevel: devel } : {}),
     diff: unifiedDiff(original.name, original.text, patched.text),
     nodeps: env.host.family !== 'fedora',
-    chroot, coprProject: options.coprProject, hostArch: env.host.arch, work,
-    outDir: resolve(options.out ?? 'out'), armkitVersion: env.armkitVersion,
+    chroot,
+    coprProject: options.coprProject,
+    hostArch: env.host.arch,
+    work,
+    outDir: resolve(options.out ?? 'out'),
+    armkitVersion: env.armkitVersion,
   });
   if (options.dryRun) return await printPlan(plan, Boolean(options.json));
   info(`armkit: building ${plan.summary}`);
   for (const change of patched.changes) info(`  spec: ${change.what}`);
-  const result = await execute(plan, { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn, noWait: options.wait === false });
+  const result = await execute(plan, {
+    kinds: STEP_KINDS,
+    runner: env.runner,
+    host: env.host,
+    verbose: Boolean(options.verbose),
+    signal,
+    warn: env.warn,
+    noWait: options.wait === false,
+  });
   if (options.timings) printTimings(plan.summary, result);
   const publish = plan.steps.find((s) => s.kind === 'publish');
   const dest = publish && publish.kind === 'publish' ? publish.dest : undefined;

@@ -6,17 +6,17 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ARCHES, type Arch, findArch } from '../arch.js';
 import { findCachedBuild, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
-import { ARCHES, findArch, type Arch } from '../arch.js';
 import { ENGINES, engineNamed } from '../engines/index.js';
 import { ArmkitError, usageError } from '../errors.js';
-import { parseManifest, type Manifest } from '../manifest.js';
+import { type Manifest, parseManifest } from '../manifest.js';
 import { planKmodBuild } from '../plan/kmod.js';
 import { recipeKind } from '../recipes/load.js';
-import { resultOf, type PlanOutcome } from '../run/execute.js';
+import { type PlanOutcome, resultOf } from '../run/execute.js';
 import type { Plan } from '../step.js';
 import type { OpensslBuildOptions } from './build-openssl.js';
-import { kmodBuildInputs, resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
+import { type Env, type KmodOptions, kmodBuildInputs, resolveKmodInput } from './kmod-input.js';
 import { info, printJson, printPlan, printSummary, printTimings, summaryRows } from './output.js';
 
 export interface BuildOptions extends KmodOptions {
@@ -78,8 +78,18 @@ interface Planned {
 async function planBuilds(recipeName: string, options: BuildOptions, env: Env): Promise<Planned[]> {
   const engine = engineNamed(options.engine);
   const arches = archList(options.arch, env.host);
-  const kernels = options.kernel ? [...new Set(options.kernel.split(',').map((k) => k.trim()).filter(Boolean))] : [undefined];
-  if (arches.length > 1 && options.mode) throw usageError('--mode applies to one architecture; with several, each builds natively on its own kind of host and across otherwise.');
+  const kernels = options.kernel
+    ? [
+        ...new Set(
+          options.kernel
+            .split(',')
+            .map((k) => k.trim())
+            .filter(Boolean),
+        ),
+      ]
+    : [undefined];
+  if (arches.length > 1 && options.mode)
+    throw usageError('--mode applies to one architecture; with several, each builds natively on its own kind of host and across otherwise.');
   const outDir = resolve(options.out ?? 'out');
   const nodeps = env.host.family !== 'fedora';
   const planned: Planned[] = [];
@@ -90,9 +100,20 @@ async function planBuilds(recipeName: string, options: BuildOptions, env: Env): 
       if (unsupported) throw usageError(`--engine ${engine}: ${unsupported}.`);
       const inputs = await kmodBuildInputs(input, engine, nodeps, env, Boolean(options.dryRun));
       // A dry run only reads the cache (a damaged entry is left for the real run to replace).
-      const cached = options.force || input.kernel.prepare.length > 0 ? undefined : await findCachedBuild(input.cacheDir, inputs.key, { readOnly: Boolean(options.dryRun) });
+      const cached =
+        options.force || input.kernel.prepare.length > 0 ? undefined : await findCachedBuild(input.cacheDir, inputs.key, { readOnly: Boolean(options.dryRun) });
       const kernelRealDir = existsSync(input.kernel.dir) ? realpathSync(input.kernel.dir) : input.kernel.dir;
-      const plan = planKmodBuild({ ...input, outDir, nodeps, engine, hostArch: env.host.arch, inputs, buildRoot: BUILD_ROOT, kernelRealDir, ...(cached ? { cached: cached.dir, cachedManifest: cached.manifest } : {}) });
+      const plan = planKmodBuild({
+        ...input,
+        outDir,
+        nodeps,
+        engine,
+        hostArch: env.host.arch,
+        inputs,
+        buildRoot: BUILD_ROOT,
+        kernelRealDir,
+        ...(cached ? { cached: cached.dir, cachedManifest: cached.manifest } : {}),
+      });
       planned.push({ plan, arch, kernel: input.kernel.release, cacheDir: input.cacheDir, key: inputs.key });
     }
   }
@@ -126,7 +147,15 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
   }
   // The executor, its renderer and the step kinds load only when something runs (a dry run never needs them).
   const [{ execute, executeSet }, { STEP_KINDS }] = await Promise.all([import('../run/execute.js'), import('../steps/index.js')]);
-  const common = { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn, noWait: options.wait === false };
+  const common = {
+    kinds: STEP_KINDS,
+    runner: env.runner,
+    host: env.host,
+    verbose: Boolean(options.verbose),
+    signal,
+    warn: env.warn,
+    noWait: options.wait === false,
+  };
 
   let outcomes: PlanOutcome[];
   if (planned.length === 1) {
@@ -149,7 +178,16 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
 
   const builds = outcomes.map((o, i) => {
     const manifest = o.error ? undefined : manifestOf(o, o.plan);
-    return { arch: planned[i]!.arch.rpm, kernel: planned[i]!.kernel, summary: o.plan.summary, out: destOf(o.plan), cached: Boolean(o.plan.cached), seconds: o.seconds, manifest, error: o.error };
+    return {
+      arch: planned[i]!.arch.rpm,
+      kernel: planned[i]!.kernel,
+      summary: o.plan.summary,
+      out: destOf(o.plan),
+      cached: Boolean(o.plan.cached),
+      seconds: o.seconds,
+      manifest,
+      error: o.error,
+    };
   });
   const failed = outcomes.filter((o) => o.error);
   if (planned.length > 1) {
@@ -176,11 +214,15 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
     const own = failed.filter((o) => !o.stopped);
     const worst = (own.length ? own : failed).map((o) => o.error!).sort((a, b) => b.exitCode - a.exitCode)[0]!;
     if (planned.length === 1) throw worst;
-    throw new ArmkitError(worst.kind, `${failed.length} of ${planned.length} builds did not finish: ${failed.map((o) => `${o.plan.summary} (${o.stopped ? 'stopped' : o.error!.message})`).join('; ')}`, {
-      details: worst.details,
-      ...(worst.logFile ? { logFile: worst.logFile } : {}),
-      payload: builds.map(({ error, ...b }) => ({ ...b, ok: !error, ...(error ? { error: error.message } : {}) })),
-    });
+    throw new ArmkitError(
+      worst.kind,
+      `${failed.length} of ${planned.length} builds did not finish: ${failed.map((o) => `${o.plan.summary} (${o.stopped ? 'stopped' : o.error!.message})`).join('; ')}`,
+      {
+        details: worst.details,
+        ...(worst.logFile ? { logFile: worst.logFile } : {}),
+        payload: builds.map(({ error, ...b }) => ({ ...b, ok: !error, ...(error ? { error: error.message } : {}) })),
+      },
+    );
   }
   if (options.json) {
     const docs = builds.map(({ error: _error, ...b }, i) => ({ ...b, ...(tests ? { test: tests[i] } : {}) }));

@@ -1,6 +1,6 @@
 /** armkit cache ls|prune: what the build cache holds, and keeping it within its size limit. */
 import { resolve } from 'node:path';
-import { listCachedBuilds, maxCacheBytes, pruneBuilds, type CachedBuild } from '../artifacts/build-cache.js';
+import { type CachedBuild, listCachedBuilds, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
 import { usageError } from '../errors.js';
 import { defaultCacheDir } from '../paths.js';
 import { info, printJson } from './output.js';
@@ -23,7 +23,12 @@ export function parseSize(value: string): number {
 }
 
 export function formatSize(bytes: number): string {
-  for (const [unit, n] of [['G', 1024 ** 3], ['M', 1024 ** 2], ['K', 1024]] as const) if (bytes >= n) return `${(bytes / n).toFixed(1)}${unit}`;
+  for (const [unit, n] of [
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['K', 1024],
+  ] as const)
+    if (bytes >= n) return `${(bytes / n).toFixed(1)}${unit}`;
   return `${bytes}B`;
 }
 
@@ -49,7 +54,9 @@ export async function cacheLsCommand(options: CacheOptions): Promise<void> {
   if (options.json) return printJson({ ok: true, builds: builds.map(describe), bytes: total, maxBytes: maxCacheBytes() });
   info(`armkit cache: ${builds.length} build(s), ${formatSize(total)} of ${formatSize(maxCacheBytes())} in ${cacheDirOf(options)}/builds`);
   for (const b of builds.map(describe)) {
-    info(`  ${b.key.slice(0, 12)}  ${b.usedAt.slice(0, 19).replace('T', ' ')}  ${formatSize(b.bytes).padStart(7)}  ${b.recipe ?? '?'} ${b.version ?? '?'} ${b.arch ?? '?'} ${b.kernel ?? ''}`);
+    info(
+      `  ${b.key.slice(0, 12)}  ${b.usedAt.slice(0, 19).replace('T', ' ')}  ${formatSize(b.bytes).padStart(7)}  ${b.recipe ?? '?'} ${b.version ?? '?'} ${b.arch ?? '?'} ${b.kernel ?? ''}`,
+    );
   }
 }
 
@@ -71,6 +78,8 @@ export async function cachePruneCommand(options: CacheOptions): Promise<void> {
     removed = pruneBuilds(dir, limit);
   }
   if (options.json) return printJson({ ok: true, dryRun: Boolean(options.dryRun), removed: removed.map(describe), limitBytes: limit });
-  info(`armkit cache: ${options.dryRun ? 'would remove' : 'removed'} ${removed.length} build(s), ${formatSize(removed.reduce((n, b) => n + b.bytes, 0))}; the limit is ${formatSize(limit)}`);
+  info(
+    `armkit cache: ${options.dryRun ? 'would remove' : 'removed'} ${removed.length} build(s), ${formatSize(removed.reduce((n, b) => n + b.bytes, 0))}; the limit is ${formatSize(limit)}`,
+  );
   for (const b of removed.map(describe)) info(`  ${b.key.slice(0, 12)}  ${b.recipe ?? '?'} ${b.version ?? '?'} ${b.arch ?? '?'} ${b.kernel ?? ''}`);
 }

@@ -4,11 +4,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ARCHES, findArch, type Arch } from '../arch.js';
+import { ARCHES, type Arch, findArch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { installedHeaderDirs } from '../kernel/resolve.js';
-import { findNeed, installCommands, needsFor, USES, USE_PURPOSE, type Packages, type Use } from '../prereqs.js';
+import { findNeed, installCommands, needsFor, type Packages, USE_PURPOSE, USES, type Use } from '../prereqs.js';
 import { chooseArchAndMode, type Env } from './kmod-input.js';
 import { info, printJson } from './output.js';
 
@@ -130,14 +130,16 @@ async function fix(checks: Check[], env: Env, dryRun: boolean): Promise<void> {
   const wanted = (c: Check) => [...new Set(c.packages[family])];
   const absent = checks.filter((c) => !c.ok);
   const noPackage = absent.filter((c) => wanted(c).length === 0);
-  for (const c of noPackage) env.warn(`${c.name}: no ${family === 'fedora' ? 'dnf' : 'apt-get'} package provides it${c.fedoraNone && family === 'fedora' ? ` (${c.fedoraNone})` : ''}.`);
+  for (const c of noPackage)
+    env.warn(`${c.name}: no ${family === 'fedora' ? 'dnf' : 'apt-get'} package provides it${c.fedoraNone && family === 'fedora' ? ` (${c.fedoraNone})` : ''}.`);
   let packages = [...new Set(absent.flatMap(wanted))];
   if (packages.length === 0) return;
   if (dryRun) {
     // The dry-run contract: print what would run, run nothing (not even apt-get update).
-    const commands = family === 'debian'
-      ? ['apt-get update', `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.join(' ')}`]
-      : [`dnf install -y --setopt=install_weak_deps=False ${packages.join(' ')}`];
+    const commands =
+      family === 'debian'
+        ? ['apt-get update', `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.join(' ')}`]
+        : [`dnf install -y --setopt=install_weak_deps=False ${packages.join(' ')}`];
     process.stdout.write(`${commands.join('\n')}\n`);
     return;
   }
@@ -175,6 +177,8 @@ export async function doctorCommand(options: DoctorOptions, env: Env): Promise<v
   if (options.json) printJson({ ok: absent.length === 0, host: label, checks });
   else report(label, checks);
   if (absent.length > 0) {
-    throw missing(`${absent.length} prerequisite(s) missing: ${absent.map((c) => c.name).join(', ')}.`, ['Run "armkit doctor --fix" (as root) to install them.']);
+    throw missing(`${absent.length} prerequisite(s) missing: ${absent.map((c) => c.name).join(', ')}.`, [
+      'Run "armkit doctor --fix" (as root) to install them.',
+    ]);
   }
 }

@@ -4,7 +4,7 @@ import { findArch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import { planKmodInstall } from '../plan/kmod.js';
 import { STEP_KINDS } from '../steps/index.js';
-import { resolveKmodInput, type Env, type KmodOptions } from './kmod-input.js';
+import { type Env, type KmodOptions, resolveKmodInput } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
 export interface InstallOptions extends KmodOptions {

@@ -4,24 +4,22 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { findArch, type Arch } from '../arch.js';
+import { ARCHES, type Arch, findArch } from '../arch.js';
+import { buildKey, hashTree } from '../artifacts/build-cache.js';
+import { sha256File } from '../artifacts/hash.js';
+import type { EngineName } from '../engines/engine.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { resolveKernel } from '../kernel/resolve.js';
-import { defaultCacheDir } from '../paths.js';
+import { defaultCacheDir, TEMPLATES } from '../paths.js';
+import { assertPlainPath, isPlainName } from '../plain.js';
 import type { KmodPlanInput, Mode, SourceInput } from '../plan/kmod.js';
+import { REPRODUCIBLE_DEFINES, sourceVersion } from '../plan/kmod.js';
 import { chooseCross, installHint } from '../prereqs.js';
+import type { Runner } from '../proc/runner.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
 import { selectSource } from '../recipes/select.js';
-import { sha256File } from '../artifacts/hash.js';
-import { buildKey, hashTree } from '../artifacts/build-cache.js';
-import type { EngineName } from '../engines/engine.js';
-import { REPRODUCIBLE_DEFINES, sourceVersion } from '../plan/kmod.js';
-import { TEMPLATES } from '../paths.js';
-import type { Runner } from '../proc/runner.js';
-import { ARCHES } from '../arch.js';
-import { assertPlainPath, isPlainName } from '../plain.js';
 
 export interface KmodOptions {
   arch?: string;
@@ -97,18 +95,25 @@ async function inspectTarball(path: string): Promise<TarballFacts> {
     });
   } catch (error) {
     const head = readFileSync(path).subarray(0, 512).toString('latin1').trimStart().toLowerCase();
-    const what = head.startsWith('<!doctype html') || head.startsWith('<html') ? 'an HTML page (a download that returned an error page?)' : 'not a tar archive armkit can read';
+    const what =
+      head.startsWith('<!doctype html') || head.startsWith('<html')
+        ? 'an HTML page (a download that returned an error page?)'
+        : 'not a tar archive armkit can read';
     throw usageError(`--source ${path} is ${what}: ${(error as Error).message}.`);
   }
   if (special.length > 0) {
-    throw usageError(`--source ${path} holds device nodes or FIFOs (${special.slice(0, 3).join(', ')}): no module source needs them, and armkit does not create them.`);
+    throw usageError(
+      `--source ${path} holds device nodes or FIFOs (${special.slice(0, 3).join(', ')}): no module source needs them, and armkit does not create them.`,
+    );
   }
   tops.delete('');
   tops.delete('pax_global_header');
   if (tops.size !== 1) throw usageError(`--source ${path}: expected one top directory in the archive, found ${[...tops].join(', ') || 'none'}.`);
   const topdir = [...tops][0]!;
   if (!isPlainName(topdir)) {
-    throw usageError(`--source ${path}: the archive's top directory ${JSON.stringify(topdir)} has characters rpm or the shell would interpret; unpack it and pass the directory instead.`);
+    throw usageError(
+      `--source ${path}: the archive's top directory ${JSON.stringify(topdir)} has characters rpm or the shell would interpret; unpack it and pass the directory instead.`,
+    );
   }
   return { topdir, files, newest, ...(makefile !== undefined ? { makefile } : {}) };
 }
@@ -143,7 +148,11 @@ export function versionOfSource(makefile: string | undefined, dirName: string): 
 }
 
 async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: () => SourceInput): Promise<{ source: SourceInput; facts: SourceFacts }> {
-  const pinnedFacts = (s: RecipeSource): SourceFacts => ({ identity: s.sha256, sourceDateEpoch: Math.floor(Date.parse(`${s.date}T00:00:00Z`) / 1000), licenseFiles: recipe.licenseFiles });
+  const pinnedFacts = (s: RecipeSource): SourceFacts => ({
+    identity: s.sha256,
+    sourceDateEpoch: Math.floor(Date.parse(`${s.date}T00:00:00Z`) / 1000),
+    licenseFiles: recipe.licenseFiles,
+  });
   if (!options.source) {
     const chosen = source();
     return { source: chosen, facts: pinnedFacts((chosen as Extract<SourceInput, { kind: 'recipe' }>).source) };
@@ -161,7 +170,9 @@ async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: ()
   }
   const tarball = isFile ? await inspectTarball(path) : undefined;
   if (!isFile && !existsSync(join(path, 'Makefile'))) {
-    throw usageError(`--source ${options.source} is a directory without a Makefile: armkit builds a module with "make ${recipe.make.target}" in its source tree.`);
+    throw usageError(
+      `--source ${options.source} is a directory without a Makefile: armkit builds a module with "make ${recipe.make.target}" in its source tree.`,
+    );
   }
   const makefile = tarball ? tarball.makefile : readFileSync(join(path, 'Makefile'), 'utf8');
   const said = versionOfSource(makefile, tarball ? tarball.topdir : basename(path));
@@ -200,7 +211,13 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
   // The cache holds the rpmbuild tree and the Debian header trees: its path reaches --define, make and kbuild.
   assertPlainPath(cacheDir, 'The cache directory', 'set ARMKIT_CACHE_DIR or --cache-dir to a path of letters, digits and ._/+-');
-  const kernel = await resolveKernel(options.kernel, arch, mode === 'native', { cacheDir, host: env.host, runner: env.runner, warn: env.warn, dryRun: options.dryRun });
+  const kernel = await resolveKernel(options.kernel, arch, mode === 'native', {
+    cacheDir,
+    host: env.host,
+    runner: env.runner,
+    warn: env.warn,
+    dryRun: options.dryRun,
+  });
   const { source, facts } = await chooseSource(options, recipe, () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }));
   assertPlainPath(kernel.dir, 'The kernel header directory', 'copy or link it to a path of letters, digits and ._/+-');
   const warnings: string[] = [];
@@ -208,8 +225,19 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
     warnings.push(`The source has none of the license files the recipe names (${recipe.licenseFiles.join(', ')}): its packages carry no license file.`);
   }
   return {
-    recipe, arch, mode, crossPrefix, kernel, source, cacheDir, jobs: env.host.cpus, armkitVersion: env.armkitVersion,
-    sourceDateEpoch: facts.sourceDateEpoch, licenseFiles: facts.licenseFiles, sourceIdentity: facts.identity, warnings,
+    recipe,
+    arch,
+    mode,
+    crossPrefix,
+    kernel,
+    source,
+    cacheDir,
+    jobs: env.host.cpus,
+    armkitVersion: env.armkitVersion,
+    sourceDateEpoch: facts.sourceDateEpoch,
+    licenseFiles: facts.licenseFiles,
+    sourceIdentity: facts.identity,
+    warnings,
   };
 }
 
@@ -253,7 +281,13 @@ async function versionOf(runner: Runner, program: string, path: string | undefin
  * tree's identity, the architecture, mode and engine, the toolchain's and rpmbuild's versions, the templates,
  * armkit's version and the reproducibility settings.
  */
-export async function kmodBuildInputs(input: KmodInput, engine: EngineName, nodeps: boolean, env: Pick<Env, 'runner' | 'host'>, dryRun = false): Promise<{ key: string } & Record<string, unknown>> {
+export async function kmodBuildInputs(
+  input: KmodInput,
+  engine: EngineName,
+  nodeps: boolean,
+  env: Pick<Env, 'runner' | 'host'>,
+  dryRun = false,
+): Promise<{ key: string } & Record<string, unknown>> {
   const gcc = `${input.crossPrefix ?? ''}gcc`;
   const facts = {
     what: 'kmod-build',
@@ -273,5 +307,13 @@ export async function kmodBuildInputs(input: KmodInput, engine: EngineName, node
     defines: REPRODUCIBLE_DEFINES,
     nodeps,
   };
-  return { key: buildKey(facts), kernel: facts.kernel, toolchain: facts.toolchain, rpmbuild: facts.rpmbuild, source: facts.source, engine, templates: facts.templates };
+  return {
+    key: buildKey(facts),
+    kernel: facts.kernel,
+    toolchain: facts.toolchain,
+    rpmbuild: facts.rpmbuild,
+    source: facts.source,
+    engine,
+    templates: facts.templates,
+  };
 }

@@ -31,7 +31,10 @@ export function timingLines(steps: StepResult[]): string[] {
     `  ${'step'.padEnd(width)}  ${'time'.padStart(8)}  share`,
     ...[...steps]
       .sort((a, b) => b.seconds - a.seconds)
-      .map((s) => `  ${s.title.slice(0, width).padEnd(width)}  ${secs(s.seconds).padStart(8)}  ${total > 0 ? `${((100 * s.seconds) / total).toFixed(0).padStart(3)}%` : '   -'}`),
+      .map(
+        (s) =>
+          `  ${s.title.slice(0, width).padEnd(width)}  ${secs(s.seconds).padStart(8)}  ${total > 0 ? `${((100 * s.seconds) / total).toFixed(0).padStart(3)}%` : '   -'}`,
+      ),
     `  ${'all steps'.padEnd(width)}  ${secs(total).padStart(8)}`,
   ];
 }

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { usageError } from '../errors.js';
 import { loadOpensslRecipe } from '../recipes/openssl.js';
 import { unifiedDiff } from '../rpmspec/diff.js';
-import { patchOpensslSpec, type PatchResult } from '../rpmspec/openssl.js';
+import { type PatchResult, patchOpensslSpec } from '../rpmspec/openssl.js';
 import { normalizeReleaseSuffix } from '../rpmspec/release.js';
 import { extractSpecFromSrpm } from '../rpmspec/srpm.js';
 import { checkSpecParses } from '../rpmspec/verify.js';
@@ -60,14 +60,19 @@ function printReport(result: PatchResult, written: string[], parse: { checked: b
   );
   if (result.changes.length > 0) info('  changes:');
   for (const c of result.changes) {
-    const where = c.lines.length > 0 ? `line ${c.lines[0]}${c.lines.length > 1 ? `-${c.lines[c.lines.length - 1]}` : ''}` : `input line ${c.removed.join(', ')}`;
+    const where =
+      c.lines.length > 0 ? `line ${c.lines[0]}${c.lines.length > 1 ? `-${c.lines[c.lines.length - 1]}` : ''}` : `input line ${c.removed.join(', ')}`;
     info(`    ${where.padEnd(14)} ${c.what}`);
     info(`    ${''.padEnd(14)} why: ${c.why}`);
   }
   for (const u of result.unchanged) info(`  already so: ${u}`);
   for (const n of result.notes) info(`  note: ${n}`);
   for (const inv of result.invocations) info(`  flags: ${result.flags.join(' ')} at line ${inv.flagsLine}, in ${inv.command} (line ${inv.line})`);
-  info(parse.checked ? `  rpmspec -P parses the patched spec${parse.supplied.length > 0 ? ` (armkit supplied %${parse.supplied.join(', %')}, which this rpm lacks)` : ''}` : '  not checked with rpmspec -P');
+  info(
+    parse.checked
+      ? `  rpmspec -P parses the patched spec${parse.supplied.length > 0 ? ` (armkit supplied %${parse.supplied.join(', %')}, which this rpm lacks)` : ''}`
+      : '  not checked with rpmspec -P',
+  );
   info(`  wrote: ${written.join('\n         ')}`);
   if (result.config) info(`  ${result.config.path} is ${result.config.source}, installed by %install and listed in %files of ${result.config.package}`);
   info(`  check on the board, once the rebuilt package and the cryptodev kmod are installed: ${result.check}`);
@@ -121,5 +126,9 @@ export async function specCommand(recipeName: string, options: SpecOptions, env:
     });
     return;
   }
-  printReport(result, written.map((f) => (f.startsWith(`${process.cwd()}/`) ? f.slice(process.cwd().length + 1) : f)), parse);
+  printReport(
+    result,
+    written.map((f) => (f.startsWith(`${process.cwd()}/`) ? f.slice(process.cwd().length + 1) : f)),
+    parse,
+  );
 }

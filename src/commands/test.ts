@@ -7,22 +7,22 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { findArch, type Arch } from '../arch.js';
-import { ArmkitError, missing, usageError } from '../errors.js';
-import { resolveGuestAssets } from '../guest/assets.js';
-import { formatResults, summarize, type CheckResult } from '../guest/report.js';
-import { defaultCacheDir } from '../paths.js';
+import { type Arch, findArch } from '../arch.js';
 import { latestBuild } from '../artifacts/builds.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
-import { planGuestTest, type BuiltProgram, type OpensslUnderTest, type Optional } from '../plan/guest-test.js';
-import { readManifest, type Manifest } from '../manifest.js';
+import { ArmkitError, missing, usageError } from '../errors.js';
+import { resolveGuestAssets } from '../guest/assets.js';
+import { type CheckResult, formatResults, summarize } from '../guest/report.js';
+import type { Host } from '../host.js';
+import { type Manifest, readManifest } from '../manifest.js';
+import { defaultCacheDir } from '../paths.js';
+import { type BuiltProgram, type OpensslUnderTest, type Optional, planGuestTest } from '../plan/guest-test.js';
+import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
+import { loadKmodRecipe } from '../recipes/load.js';
 import { execute, resultOf } from '../run/execute.js';
 import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { renderTemplate } from '../templates.js';
-import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
-import type { Host } from '../host.js';
-import { loadKmodRecipe } from '../recipes/load.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
 
@@ -45,12 +45,13 @@ export interface TestOptions {
   wait?: boolean;
 }
 
-
 /** The known-answer program needs cryptodev-linux's own header, not a stand-in with the same name. */
 export function katFromHeader(text: string | undefined, develFile: string): Optional<true> {
   if (text === undefined) return { skip: `${develFile} has no crypto/cryptodev.h` };
   if (!/#define\s+CIOCGSESSION\b/.test(text) || !/#define\s+CIOCCRYPT\b/.test(text)) {
-    return { skip: `crypto/cryptodev.h in ${develFile} is not cryptodev-linux's (no CIOCGSESSION/CIOCCRYPT): the known-answer test needs the real header and module` };
+    return {
+      skip: `crypto/cryptodev.h in ${develFile} is not cryptodev-linux's (no CIOCGSESSION/CIOCCRYPT): the known-answer test needs the real header and module`,
+    };
   }
   return { run: true };
 }
@@ -67,7 +68,9 @@ export function staticLibcFor(arch: Arch, host: Host): { skip: string } | undefi
     return { skip: `no static C library for ${arch.rpm} on this host (${need.fedoraNone ?? 'no package provides one'})` };
   }
   throw missing(`The known-answer program needs ${need.name} (${need.files!.join(' or ')}), which is not installed.`, [
-    `Install it with ${installCommands(need.packages).map((c) => `"${c}"`).join(' or ')} (or run "armkit doctor --arch ${arch.rpm} --for test --fix").`,
+    `Install it with ${installCommands(need.packages)
+      .map((c) => `"${c}"`)
+      .join(' or ')} (or run "armkit doctor --arch ${arch.rpm} --for test --fix").`,
   ]);
 }
 
@@ -189,10 +192,11 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   const archive = manifest.source.file;
   const probed = await probePackages(devel, srpm, archive, env);
   const toolPrefix = arch === env.host.arch ? '' : chooseCross(arch, env.host).prefix;
-  const ccVersion = env.host.which(`${toolPrefix}gcc`) ? (await env.runner.capture([`${toolPrefix}gcc`, '--version'])).stdout.split('\n')[0] ?? '' : '';
+  const ccVersion = env.host.which(`${toolPrefix}gcc`) ? ((await env.runner.capture([`${toolPrefix}gcc`, '--version'])).stdout.split('\n')[0] ?? '') : '';
 
   const katHeader = katFromHeader(probed.header, develFile);
-  let kat: Optional<BuiltProgram> = 'skip' in katHeader ? katHeader : { run: built(cacheDir, 'kat', sha(renderTemplate('test/cryptodev-kat.c.ejs', {}), probed.header!, ccVersion, arch.rpm)) };
+  let kat: Optional<BuiltProgram> =
+    'skip' in katHeader ? katHeader : { run: built(cacheDir, 'kat', sha(renderTemplate('test/cryptodev-kat.c.ejs', {}), probed.header!, ccVersion, arch.rpm)) };
   if ('run' in kat) kat = staticLibcFor(arch, env.host) ?? kat;
 
   let upstream: Optional<BuiltProgram & { programs: string[] }> = { skip: 'the source RPM has no source archive' };
@@ -207,14 +211,32 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   }
   if ('run' in upstream && 'skip' in kat) upstream = { skip: 'upstream tests need the real cryptodev-linux module and header' };
 
-  const assets = await resolveGuestAssets(arch, release, options.kernelImage ? resolve(options.kernelImage) : undefined, { cacheDir, host: env.host, runner: env.runner, warn: env.warn, dryRun: Boolean(options.dryRun) });
+  const assets = await resolveGuestAssets(arch, release, options.kernelImage ? resolve(options.kernelImage) : undefined, {
+    cacheDir,
+    host: env.host,
+    runner: env.runner,
+    warn: env.warn,
+    dryRun: Boolean(options.dryRun),
+  });
   let openssl: Optional<OpensslUnderTest> | undefined;
   if (options.openssl || options.opensslFrom) {
-    openssl = 'skip' in kat ? { skip: 'the OpenSSL engine needs the real cryptodev-linux module and header' } : { run: await opensslUnderTest(options, arch, env) };
+    openssl =
+      'skip' in kat ? { skip: 'the OpenSSL engine needs the real cryptodev-linux module and header' } : { run: await opensslUnderTest(options, arch, env) };
   }
   const plan = planGuestTest({
-    arch, release, module: recipe.module.name, packages: [kmod], inputs: { devel, srpm, ...(archive ? { archive } : {}) }, assets, kat, upstream, toolPrefix,
-    ...(openssl ? { openssl } : {}), work, publishTo: join(from, 'logs'), timeoutSeconds,
+    arch,
+    release,
+    module: recipe.module.name,
+    packages: [kmod],
+    inputs: { devel, srpm, ...(archive ? { archive } : {}) },
+    assets,
+    kat,
+    upstream,
+    toolPrefix,
+    ...(openssl ? { openssl } : {}),
+    work,
+    publishTo: join(from, 'logs'),
+    timeoutSeconds,
   });
   if (options.dryRun) {
     await printPlan(plan, Boolean(options.json));
@@ -222,7 +244,15 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   }
   info(`armkit: ${plan.summary} (kernel from ${assets.source})`);
   try {
-    const result = await execute(plan, { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn, noWait: options.wait === false });
+    const result = await execute(plan, {
+      kinds: STEP_KINDS,
+      runner: env.runner,
+      host: env.host,
+      verbose: Boolean(options.verbose),
+      signal,
+      warn: env.warn,
+      noWait: options.wait === false,
+    });
     if (options.timings) printTimings(plan.summary, result);
     const guestResults = (resultOf(result, 'guest-report') ?? []) as CheckResult[];
     if (options.json) printJson({ ok: true, summary: summarize(guestResults), results: guestResults, serialLog: join(from, 'logs', 'test-serial.log') });

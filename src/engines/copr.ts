@@ -8,7 +8,7 @@ import { ArmkitError } from '../errors.js';
 import { comment, globPath, shellQuote as q } from '../proc/quote.js';
 import { tail } from '../proc/runner.js';
 import type { StepKinds } from '../step.js';
-import { srpmStep, type Engine } from './engine.js';
+import { type Engine, srpmStep } from './engine.js';
 
 export const coprEngine: Engine = {
   name: 'copr',
@@ -24,7 +24,15 @@ export const coprEngine: Engine = {
     return {
       steps: [
         srpmStep(job),
-        { kind: 'copr-build', title: `Copr build in ${job.coprProject} (${job.chroot})`, project: job.coprProject!, chroot: job.chroot!, srpm, dest: job.results, log: 'copr.log' },
+        {
+          kind: 'copr-build',
+          title: `Copr build in ${job.coprProject} (${job.chroot})`,
+          project: job.coprProject!,
+          chroot: job.chroot!,
+          srpm,
+          dest: job.results,
+          log: 'copr.log',
+        },
       ],
       artifacts: [join(job.results, job.chroot!, '*.rpm')],
       binaries: join(job.results, job.chroot!),
@@ -40,7 +48,9 @@ export const COPR_STEPS: Pick<StepKinds, 'copr-build'> = {
       const submit = await ctx.runner.capture(['copr-cli', 'build', '--nowait', '-r', step.chroot, step.project, step.srpm]);
       const id = /Created builds?:\s*(\d+)/.exec(submit.stdout)?.[1];
       if (submit.exitCode !== 0 || !id) {
-        throw new ArmkitError('step-failed', `copr-cli build did not start a build in ${step.project} (${step.chroot}).`, { details: tail(`${submit.stdout}\n${submit.stderr}`) });
+        throw new ArmkitError('step-failed', `copr-cli build did not start a build in ${step.project} (${step.chroot}).`, {
+          details: tail(`${submit.stdout}\n${submit.stderr}`),
+        });
       }
       ctx.note(`Copr build ${id}`);
       const log = join(ctx.logsDir, step.log);

@@ -77,7 +77,17 @@ export function srpmStep(job: BuildJob): Step {
   return {
     kind: 'exec',
     title: `rpmbuild -bs: ${job.srpmName}.src.rpm`,
-    argv: ['rpmbuild', '-bs', '--define', `_topdir ${job.topdir}`, ...defineArgs([...(job.hostDefines ?? []), ...job.defines]), '--define', 'dist %{nil}', ...(job.nodeps ? ['--nodeps'] : []), job.spec],
+    argv: [
+      'rpmbuild',
+      '-bs',
+      '--define',
+      `_topdir ${job.topdir}`,
+      ...defineArgs([...(job.hostDefines ?? []), ...job.defines]),
+      '--define',
+      'dist %{nil}',
+      ...(job.nodeps ? ['--nodeps'] : []),
+      job.spec,
+    ],
     log: 'rpmbuild-srpm.log',
   };
 }

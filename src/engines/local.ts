@@ -12,7 +12,15 @@ export const localEngine: Engine = {
   unsupported: () => undefined,
   requiredPrograms: () => RPM_BUILD_PROGRAMS,
   plan(job) {
-    const argv = ['rpmbuild', '-ba', '--target', job.arch.rpm, '--define', `_topdir ${job.topdir}`, ...defineArgs([...(job.hostDefines ?? []), ...job.defines])];
+    const argv = [
+      'rpmbuild',
+      '-ba',
+      '--target',
+      job.arch.rpm,
+      '--define',
+      `_topdir ${job.topdir}`,
+      ...defineArgs([...(job.hostDefines ?? []), ...job.defines]),
+    ];
     if (job.mode === 'cross') argv.push('--define', `__strip ${job.crossPrefix}strip`, '--define', `__objdump ${job.crossPrefix}objdump`);
     if (job.nodeps) argv.push('--nodeps');
     argv.push(job.spec);

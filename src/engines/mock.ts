@@ -4,7 +4,7 @@
  * rpmbuild with mock's own --define.
  */
 import { join } from 'node:path';
-import { defineArgs, srpmStep, type Engine } from './engine.js';
+import { defineArgs, type Engine, srpmStep } from './engine.js';
 
 export const mockEngine: Engine = {
   name: 'mock',

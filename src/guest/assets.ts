@@ -10,8 +10,8 @@ import type { Arch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { PrivateApt } from '../kernel/debian.js';
-import type { Step } from '../step.js';
 import type { Runner } from '../proc/runner.js';
+import type { Step } from '../step.js';
 
 export interface GuestAssets {
   /** vmlinuz / Image / zImage for -kernel. */
@@ -121,7 +121,13 @@ export async function resolveGuestAssets(arch: Arch, release: string, kernelImag
     ]);
   }
   const kernelDir = join(debDir, `linux-image-${release}`);
-  const result = { kernelImage: join(kernelDir, 'boot', `vmlinuz-${release}`), modulesRoot: kernelDir, busybox, prepare, source: `Debian ${imagePkg} ${image.version}` };
+  const result = {
+    kernelImage: join(kernelDir, 'boot', `vmlinuz-${release}`),
+    modulesRoot: kernelDir,
+    busybox,
+    prepare,
+    source: `Debian ${imagePkg} ${image.version}`,
+  };
   if (existsSync(join(kernelDir, 'armkit-image.json'))) return result;
   const partial = `${kernelDir}.partial`;
   const dl = downloadSteps(apt, imagePkg, image.version, join(partial, 'debs'), 'apt-download-image.log');
@@ -139,7 +145,12 @@ export async function resolveGuestAssets(arch: Arch, release: string, kernelImag
     },
     { kind: 'remove', title: 'Drop the package files', path: join(partial, 'debs') },
     { kind: 'remove', title: 'Drop the unpacked archive', path: tarFile },
-    { kind: 'write', title: `Record ${imagePkg} in the cache`, path: join(partial, 'armkit-image.json'), content: `${JSON.stringify({ release, package: imagePkg, version: image.version }, null, 2)}\n` },
+    {
+      kind: 'write',
+      title: `Record ${imagePkg} in the cache`,
+      path: join(partial, 'armkit-image.json'),
+      content: `${JSON.stringify({ release, package: imagePkg, version: image.version }, null, 2)}\n`,
+    },
     { kind: 'remove', title: `Clear stale ${release} image`, path: kernelDir },
     { kind: 'rename', title: `Keep ${imagePkg} in the cache`, from: partial, to: kernelDir },
   );
@@ -161,9 +172,14 @@ async function kernelFromRpm(rpm: string, release: string, ctx: Ctx): Promise<Om
   const files = listed.stdout.split('\n');
   const image = imageInPackage(files, release);
   if (!image) {
-    throw usageError(`--kernel-image ${rpm} holds no kernel image for ${release} (looked for /lib/modules/${release}/vmlinuz, /usr/lib/modules/${release}/vmlinuz and /boot/vmlinuz-${release}).`);
+    throw usageError(
+      `--kernel-image ${rpm} holds no kernel image for ${release} (looked for /lib/modules/${release}/vmlinuz, /usr/lib/modules/${release}/vmlinuz and /boot/vmlinuz-${release}).`,
+    );
   }
-  const hash = createHash('sha256').update(`${rpm}\0${statSync(rpm).size}\0${statSync(rpm).mtimeMs}`).digest('hex').slice(0, 12);
+  const hash = createHash('sha256')
+    .update(`${rpm}\0${statSync(rpm).size}\0${statSync(rpm).mtimeMs}`)
+    .digest('hex')
+    .slice(0, 12);
   const dir = join(ctx.cacheDir, 'guest', 'rpm', hash);
   // Modules under /lib/modules or, in usr-merged packages, /usr/lib/modules: the root is the directory above lib/.
   const modulesRoot = files.some((f) => f.startsWith(`/lib/modules/${release}/kernel/crypto/`))
@@ -180,7 +196,14 @@ async function kernelFromRpm(rpm: string, release: string, ctx: Ctx): Promise<Om
       { kind: 'remove', title: 'Clear a partial kernel unpack', path: partial },
       { kind: 'mkdir', title: `Create ${partial}`, path: partial },
       { kind: 'exec', title: `Unpack ${rpm.split('/').pop()}`, argv: ['rpm2cpio', rpm], stdoutFile: join(partial, '.payload.cpio'), log: 'kernel-rpm.log' },
-      { kind: 'exec', title: 'Extract its files', argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'], cwd: partial, stdinFile: join(partial, '.payload.cpio'), log: 'kernel-rpm.log' },
+      {
+        kind: 'exec',
+        title: 'Extract its files',
+        argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'],
+        cwd: partial,
+        stdinFile: join(partial, '.payload.cpio'),
+        log: 'kernel-rpm.log',
+      },
       { kind: 'remove', title: 'Drop the payload', path: join(partial, '.payload.cpio') },
       { kind: 'remove', title: 'Clear a stale unpack', path: dir },
       { kind: 'rename', title: 'Keep the kernel in the cache', from: partial, to: dir },

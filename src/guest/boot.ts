@@ -44,7 +44,11 @@ export function judgeBoot(binary: string, outcome: RunOutcome, serial: string, l
   const said = first.replace(new RegExp(`^${binary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `), '');
   const details = [...messages.slice(-10).map((m) => `qemu: ${m}`)];
   if (file) {
-    const how = packages ? installCommands(packages).map((c) => `"${c}"`).join(' or ') : 'your distribution\'s QEMU firmware package';
+    const how = packages
+      ? installCommands(packages)
+          .map((c) => `"${c}"`)
+          .join(' or ')
+      : "your distribution's QEMU firmware package";
     details.push(`${file} is a file QEMU loads at start: install it with ${how} (or run "armkit doctor --for test --fix").`);
   }
   return new ArmkitError(file ? 'prerequisite' : 'step-failed', `${binary} could not start the guest: ${said}`, { details, ...(logFile ? { logFile } : {}) });

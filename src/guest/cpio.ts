@@ -9,7 +9,22 @@ import { gzipSync } from 'node:zlib';
 function header(name: string, mode: number, size: number, ino: number, mtime: number, nlink: number): Buffer {
   const hex = (n: number) => n.toString(16).padStart(8, '0');
   const nameBytes = Buffer.from(`${name}\0`, 'utf8');
-  const fields = ['070701', hex(ino), hex(mode), hex(0), hex(0), hex(nlink), hex(mtime), hex(size), hex(0), hex(0), hex(0), hex(0), hex(nameBytes.length), hex(0)];
+  const fields = [
+    '070701',
+    hex(ino),
+    hex(mode),
+    hex(0),
+    hex(0),
+    hex(nlink),
+    hex(mtime),
+    hex(size),
+    hex(0),
+    hex(0),
+    hex(0),
+    hex(0),
+    hex(nameBytes.length),
+    hex(0),
+  ];
   return Buffer.concat([Buffer.from(fields.join(''), 'latin1'), nameBytes]);
 }
 

@@ -7,10 +7,10 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
 import { ArmkitError, mismatch, missing, usageError } from '../errors.js';
-import { assertTreeArch, inspectHeaderTree, treeIdentity, treeTools } from './tree.js';
 import type { Host } from '../host.js';
 import type { Runner } from '../proc/runner.js';
 import type { Step } from '../step.js';
+import { assertTreeArch, inspectHeaderTree, treeIdentity, treeTools } from './tree.js';
 
 export interface AptSource {
   uri: string;
@@ -176,11 +176,14 @@ export class PrivateApt {
     if (age !== undefined && age < maxAgeMs) return;
     if (this.readOnly) {
       if (age === undefined) {
-        throw missing(`--dry-run reads armkit's Debian package index for ${this.target.debian.arch}, and it is not in the cache (${join(this.dir, 'lists')}): a dry run downloads nothing.`, [
-          'Run the same command once without --dry-run (it downloads the index), then the dry run can say what it would do.',
-        ]);
+        throw missing(
+          `--dry-run reads armkit's Debian package index for ${this.target.debian.arch}, and it is not in the cache (${join(this.dir, 'lists')}): a dry run downloads nothing.`,
+          ['Run the same command once without --dry-run (it downloads the index), then the dry run can say what it would do.'],
+        );
       }
-      warn(`armkit's Debian package index for ${this.target.debian.arch} is ${Math.round(age / 3600_000)} h old; the dry run reads it as it is (a real run refreshes it first).`);
+      warn(
+        `armkit's Debian package index for ${this.target.debian.arch} is ${Math.round(age / 3600_000)} h old; the dry run reads it as it is (a real run refreshes it first).`,
+      );
       return;
     }
     if (!this.host.codename) throw missing('Cannot tell which Debian release this host runs (no VERSION_CODENAME in /etc/os-release).');
@@ -191,13 +194,23 @@ export class PrivateApt {
     if (result.exitCode !== 0) {
       const failed = [...`${result.stdout}\n${result.stderr}`.matchAll(/Failed to fetch (\S+)/g)].map((m) => m[1]);
       if (!this.hasIndex()) {
-        const unreachable = /Could not (resolve|connect)|Temporary failure resolving|Connection (refused|timed out)|No route to host|Network is unreachable/.test(`${result.stdout}\n${result.stderr}`);
-        throw new ArmkitError('step-failed', unreachable
-          ? `Debian's archive could not be reached: apt-get update for ${this.target.debian.arch} fetched no package index.`
-          : `apt-get update for ${this.target.debian.arch} fetched no package index.`, {
-          details: [...(result.stderr || result.stdout).split('\n').slice(-10), 'Check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).'],
-          logFile: join(this.dir, 'update.log'),
-        });
+        const unreachable =
+          /Could not (resolve|connect)|Temporary failure resolving|Connection (refused|timed out)|No route to host|Network is unreachable/.test(
+            `${result.stdout}\n${result.stderr}`,
+          );
+        throw new ArmkitError(
+          'step-failed',
+          unreachable
+            ? `Debian's archive could not be reached: apt-get update for ${this.target.debian.arch} fetched no package index.`
+            : `apt-get update for ${this.target.debian.arch} fetched no package index.`,
+          {
+            details: [
+              ...(result.stderr || result.stdout).split('\n').slice(-10),
+              'Check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).',
+            ],
+            logFile: join(this.dir, 'update.log'),
+          },
+        );
       }
       warn(`apt-get update for ${this.target.debian.arch} could not fetch ${failed.join(', ') || 'every index'}; using the indexes that arrived.`);
     }
@@ -279,7 +292,11 @@ export async function resolveDebianKernel(
   };
 
   const fromCache = (release: string): DebianKernel => {
-    const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as { version: string; packages: string[]; debianVersion?: string };
+    const info = JSON.parse(readFileSync(join(treesDir, release, 'armkit-headers.json'), 'utf8')) as {
+      version: string;
+      packages: string[];
+      debianVersion?: string;
+    };
     const tree = verified(release);
     const identity = info.debianVersion ? debianIdentity(release, info.debianVersion) : treeIdentity(tree);
     return { release, version: info.version, dir: cachedTree(release), prepare: [], packages: info.packages, tools: treeTools(tree), identity };
@@ -304,14 +321,18 @@ export async function resolveDebianKernel(
     const meta = `linux-headers-${request.flavour}`;
     const target = await apt.memo(`depends ${qualified(meta)}`, () => apt.dependsTarget(ctx.runner, qualified(meta), 'linux-headers-'));
     if (!target) {
-      throw usageError(`Debian has no ${meta} for ${arch.debian.arch} in ${ctx.host.codename}: check the flavour (default for ${arch.rpm}: ${arch.debian.flavour}).`);
+      throw usageError(
+        `Debian has no ${meta} for ${arch.debian.arch} in ${ctx.host.codename}: check the flavour (default for ${arch.rpm}: ${arch.debian.flavour}).`,
+      );
     }
     release = target.replace(/^linux-headers-/, '');
   }
   const headerPkg = `linux-headers-${release}`;
   const stanza = await apt.memo(`show ${qualified(headerPkg)}`, () => apt.show(ctx.runner, qualified(headerPkg)));
   if (!stanza) {
-    throw usageError(`Debian's archive has no ${headerPkg} for ${arch.debian.arch} (old ABIs disappear from the archive): try --kernel debian:latest-${request.flavour}.`);
+    throw usageError(
+      `Debian's archive has no ${headerPkg} for ${arch.debian.arch} (old ABIs disappear from the archive): try --kernel debian:latest-${request.flavour}.`,
+    );
   }
   const version = /^(\d+\.\d+(?:\.\d+)?)/.exec(stanza.version)?.[1] ?? stanza.version;
   if (complete(release)) return fromCache(release);
@@ -326,13 +347,36 @@ export async function resolveDebianKernel(
   const prepare: Step[] = [
     { kind: 'remove', title: `Clear partial download of ${headerPkg}`, path: partial },
     { kind: 'mkdir', title: `Create ${debs}`, path: debs },
-    { kind: 'exec', title: `Download ${packages.join(' ')}`, argv: ['apt-get', ...apt.options(), 'download', ...packages], cwd: debs, log: `apt-download-${release}.log` },
+    {
+      kind: 'exec',
+      title: `Download ${packages.join(' ')}`,
+      argv: ['apt-get', ...apt.options(), 'download', ...packages],
+      cwd: debs,
+      log: `apt-download-${release}.log`,
+    },
     { kind: 'extract-debs', title: `Extract Debian header packages for ${release}`, dir: debs, root: join(partial, 'root') },
     // The flavour Makefile includes the common tree by absolute path; point it into armkit's cache.
-    { kind: 'edit', title: `Point ${headerPkg}/Makefile at the extracted common headers`, path: makefile, search: 'include /usr/src/', replace: `include ${join(final, 'root', 'usr', 'src')}/` },
-    { kind: 'check-headers', title: `Check ${headerPkg} is for ${arch.rpm}`, dir: join(partial, 'root', 'usr', 'src', `linux-headers-${release}`), arch, release },
+    {
+      kind: 'edit',
+      title: `Point ${headerPkg}/Makefile at the extracted common headers`,
+      path: makefile,
+      search: 'include /usr/src/',
+      replace: `include ${join(final, 'root', 'usr', 'src')}/`,
+    },
+    {
+      kind: 'check-headers',
+      title: `Check ${headerPkg} is for ${arch.rpm}`,
+      dir: join(partial, 'root', 'usr', 'src', `linux-headers-${release}`),
+      arch,
+      release,
+    },
     { kind: 'remove', title: 'Drop the downloaded .deb files', path: debs },
-    { kind: 'write', title: `Record ${headerPkg} in the cache`, path: join(partial, 'armkit-headers.json'), content: `${JSON.stringify({ release, version, debianVersion: stanza.version, packages }, null, 2)}\n` },
+    {
+      kind: 'write',
+      title: `Record ${headerPkg} in the cache`,
+      path: join(partial, 'armkit-headers.json'),
+      content: `${JSON.stringify({ release, version, debianVersion: stanza.version, packages }, null, 2)}\n`,
+    },
     { kind: 'remove', title: `Clear stale ${release} headers`, path: final },
     { kind: 'rename', title: `Keep ${headerPkg} in the cache`, from: partial, to: final },
   ];

@@ -3,7 +3,7 @@
  * Read directly from the file so the check needs no binutils for the target.
  */
 import { readFileSync } from 'node:fs';
-import { archByElfMachine, type Arch } from '../arch.js';
+import { type Arch, archByElfMachine } from '../arch.js';
 import { mismatch } from '../errors.js';
 
 export interface ModuleFacts {
@@ -39,7 +39,7 @@ export function checkModule(path: string, arch: Arch, release: string): ModuleFa
   const moduleRelease = facts.vermagic?.split(' ')[0];
   if (moduleRelease !== release) {
     throw mismatch(`${path} has vermagic "${facts.vermagic ?? '(none)'}", which does not name the kernel release ${release}.`, [
-      'The kernel would refuse to load it: the header tree\'s release files disagree, or the build used other headers.',
+      "The kernel would refuse to load it: the header tree's release files disagree, or the build used other headers.",
     ]);
   }
   return facts;

@@ -12,10 +12,7 @@ import type { Step } from '../step.js';
 import { resolveDebianKernel } from './debian.js';
 import { assertSymbolVersions, assertTreeArch, inspectHeaderTree, treeIdentity, treeTools } from './tree.js';
 
-export type KernelRequest =
-  | { kind: 'installed'; release: string }
-  | { kind: 'directory'; path: string }
-  | { kind: 'debian'; abi?: string; flavour: string };
+export type KernelRequest = { kind: 'installed'; release: string } | { kind: 'directory'; path: string } | { kind: 'debian'; abi?: string; flavour: string };
 
 export const KERNEL_FORMS =
   'a release whose headers are installed (e.g. 6.1.0-28-amd64), a header directory (e.g. /usr/src/kernels/6.8.9-300.fc40.aarch64), ' +
@@ -75,17 +72,26 @@ export async function resolveKernel(
 
   if (request.kind === 'debian') {
     const deb = await resolveDebianKernel(request, arch, ctx);
-    return { spec: given, source: 'debian', dir: deb.dir, release: deb.release, version: deb.version, prepare: deb.prepare, packages: deb.packages, tools: deb.tools, identity: deb.identity };
+    return {
+      spec: given,
+      source: 'debian',
+      dir: deb.dir,
+      release: deb.release,
+      version: deb.version,
+      prepare: deb.prepare,
+      packages: deb.packages,
+      tools: deb.tools,
+      identity: deb.identity,
+    };
   }
 
   let dir: string;
   if (request.kind === 'installed') {
     const found = installedHeaderDirs(request.release).find((d) => existsSync(resolve(d, 'Makefile')));
     if (!found) {
-      throw missing(
-        `No headers for kernel ${request.release} (looked in ${installedHeaderDirs(request.release).join(', ')}).`,
-        [`Install them with "apt-get install linux-headers-${request.release}" or "dnf install kernel-devel-${request.release}", or pass --kernel with another form: ${KERNEL_FORMS}.`],
-      );
+      throw missing(`No headers for kernel ${request.release} (looked in ${installedHeaderDirs(request.release).join(', ')}).`, [
+        `Install them with "apt-get install linux-headers-${request.release}" or "dnf install kernel-devel-${request.release}", or pass --kernel with another form: ${KERNEL_FORMS}.`,
+      ]);
     }
     dir = realpathSync(found);
   } else {
@@ -98,5 +104,14 @@ export async function resolveKernel(
     throw mismatch(`Headers in ${dir} are for release ${tree.release}, not ${request.release}.`);
   }
   assertSymbolVersions(tree);
-  return { spec: given, source: request.kind, dir, release: tree.release, version: tree.version, prepare: [], tools: treeTools(tree), identity: treeIdentity(tree) };
+  return {
+    spec: given,
+    source: request.kind,
+    dir,
+    release: tree.release,
+    version: tree.version,
+    prepare: [],
+    tools: treeTools(tree),
+    identity: treeIdentity(tree),
+  };
 }

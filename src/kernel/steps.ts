@@ -2,12 +2,12 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ARCHES } from '../arch.js';
+import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { ArmkitError, missing } from '../errors.js';
 import { expandGlob } from '../glob.js';
 import { whichIn } from '../host.js';
 import { installHint } from '../prereqs.js';
 import { comment, globPath, shellQuote as q } from '../proc/quote.js';
-import { unpackRpm } from '../artifacts/rpm-payload.js';
 import type { StepKinds } from '../step.js';
 import { checkModule } from './module-check.js';
 import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
@@ -23,7 +23,9 @@ function single(pattern: string): string {
 export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'check-module'> = {
   'extract-debs': {
     async run(step, ctx) {
-      const debs = readdirSync(step.dir).filter((f) => f.endsWith('.deb')).sort();
+      const debs = readdirSync(step.dir)
+        .filter((f) => f.endsWith('.deb'))
+        .sort();
       if (debs.length === 0) throw missing(`No .deb files were downloaded into ${step.dir}.`);
       mkdirSync(step.root, { recursive: true });
       for (const deb of debs) await ctx.runner.run(['dpkg-deb', '-x', join(step.dir, deb), step.root], { logFile: join(ctx.logsDir, 'dpkg-deb.log') });
@@ -37,12 +39,17 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
       assertTreeArch(tree, step.arch);
       // Known only now that the tree is here: what its build system needs besides the compiler.
       const absent = treeTools(tree).filter((tool) => !whichIn(process.env.PATH, tool));
-      if (absent.length > 0) throw missing(installHint(absent[0]!, ARCHES), absent.slice(1).map((t) => installHint(t, ARCHES)));
+      if (absent.length > 0)
+        throw missing(
+          installHint(absent[0]!, ARCHES),
+          absent.slice(1).map((t) => installHint(t, ARCHES)),
+        );
       if (tree.release !== step.release) {
         throw new ArmkitError('verification', `Headers in ${step.dir} are for release ${tree.release}, not ${step.release}.`);
       }
     },
-    shell: (step) => `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  ${comment(`armkit also checks ${step.arch.kconfig.join(', ')} in .config`)}`,
+    shell: (step) =>
+      `grep -q ${q(`"${step.release}"`)} ${q(join(step.dir, 'include/generated/utsrelease.h'))}  ${comment(`armkit also checks ${step.arch.kconfig.join(', ')} in .config`)}`,
     programs: () => [],
   },
   'check-module': {
@@ -60,7 +67,8 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
     },
     shell(step) {
       const vermagic = `vermagic=${step.release} `;
-      if (!step.moduleInRpm) return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  ${comment(`must be ${step.arch.elf.name}`)}`;
+      if (!step.moduleInRpm)
+        return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  ${comment(`must be ${step.arch.elf.name}`)}`;
       const scratch = step.scratch ?? '/tmp/armkit-payload';
       return [
         `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${globPath(step.path)} | (cd ${q(scratch)} && cpio -idm --quiet)`,

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ARCHES, type Arch } from '../arch.js';
-import { missing, mismatch } from '../errors.js';
+import { mismatch, missing } from '../errors.js';
 
 export interface HeaderTree {
   dir: string;
@@ -102,7 +102,7 @@ export function assertSymbolVersions(tree: HeaderTree): void {
   if (!tree.config.has('CONFIG_MODVERSIONS') || existsSync(join(tree.dir, 'Module.symvers'))) return;
   throw mismatch(`Kernel headers in ${tree.dir} have no Module.symvers, and their kernel checks symbol versions (CONFIG_MODVERSIONS).`, [
     'A module built here would carry no symbol versions: that kernel refuses it ("no symbol version for ...") or loads it tainted.',
-    'Copy Module.symvers from the kernel\'s build into the tree, or use the distribution\'s header package (linux-headers-*, kernel-devel).',
+    "Copy Module.symvers from the kernel's build into the tree, or use the distribution's header package (linux-headers-*, kernel-devel).",
   ]);
 }
 

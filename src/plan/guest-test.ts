@@ -7,8 +7,8 @@ import { dirname, join } from 'node:path';
 import type { Arch } from '../arch.js';
 import type { GuestAssets } from '../guest/assets.js';
 import { cryptoModulePaths } from '../guest/assets.js';
-import { renderTemplate } from '../templates.js';
 import type { Plan, Step } from '../step.js';
+import { renderTemplate } from '../templates.js';
 
 export type Optional<T> = { run: T } | { skip: string };
 
@@ -58,7 +58,14 @@ function rpmUnpackSteps(rpm: string, dir: string, what: string, only: string[] =
     { kind: 'remove', title: `Clear the unpacked ${what}`, path: dir },
     { kind: 'mkdir', title: `Create ${dir}`, path: dir },
     { kind: 'exec', title: `Unpack ${what}`, argv: ['rpm2cpio', rpm], stdoutFile: payload, log: 'unpack.log' },
-    { kind: 'exec', title: `Extract ${only.length ? only.join(' ') : 'its files'}`, argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames', ...only], cwd: dir, stdinFile: payload, log: 'unpack.log' },
+    {
+      kind: 'exec',
+      title: `Extract ${only.length ? only.join(' ') : 'its files'}`,
+      argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames', ...only],
+      cwd: dir,
+      stdinFile: payload,
+      log: 'unpack.log',
+    },
     { kind: 'remove', title: 'Drop the payload', path: payload },
   ];
 }
@@ -94,18 +101,25 @@ export function qemuArgv(arch: Arch, kernelImage: string, initrd: string): strin
   const q = arch.qemu!;
   return [
     q.binary,
-    '-M', q.machine,
-    '-cpu', q.cpu,
+    '-M',
+    q.machine,
+    '-cpu',
+    q.cpu,
     ...q.args,
-    '-m', '512',
+    '-m',
+    '512',
     '-nographic',
     // The guest needs no network, and a network card needs an iPXE option ROM that minimal QEMU installs lack.
-    '-nic', 'none',
+    '-nic',
+    'none',
     '-no-reboot',
-    '-kernel', kernelImage,
-    '-initrd', initrd,
+    '-kernel',
+    kernelImage,
+    '-initrd',
+    initrd,
     // panic=-1: a crashed /init ends QEMU at once instead of hanging until the timeout.
-    '-append', `console=${q.console} panic=-1 rdinit=/init loglevel=4`,
+    '-append',
+    `console=${q.console} panic=-1 rdinit=/init loglevel=4`,
   ];
 }
 
@@ -128,7 +142,13 @@ export function planGuestTest(input: GuestTestInput): Plan {
   ];
   if (input.assets.modulesRoot) {
     for (const path of cryptoModulePaths(release, arch)) {
-      steps.push({ kind: 'copy', title: `Add ${path.replace(`lib/modules/${release}/`, '')}`, from: join(input.assets.modulesRoot, path), to: join(root, path), optional: true });
+      steps.push({
+        kind: 'copy',
+        title: `Add ${path.replace(`lib/modules/${release}/`, '')}`,
+        from: join(input.assets.modulesRoot, path),
+        to: join(root, path),
+        optional: true,
+      });
     }
   }
   const rpmRoot = ['rpm', '--root', root, '--dbpath', '/var/lib/rpm'];
@@ -159,11 +179,21 @@ export function planGuestTest(input: GuestTestInput): Plan {
         ...rpmUnpackSteps(input.inputs.devel, join(inputsDir, 'devel'), 'the devel package'),
         { kind: 'write', title: 'Write the known-answer program', path: source, content: renderTemplate('test/cryptodev-kat.c.ejs', {}) },
         { kind: 'mkdir', title: 'Create the program directory', path: dirname(built) },
-        { kind: 'exec', title: `Compile it statically for ${arch.rpm}`, argv: [cc, '-static', '-O2', '-Wall', '-I', join(inputsDir, 'devel', 'usr', 'include'), '-o', built, source], log: 'kat-build.log' },
+        {
+          kind: 'exec',
+          title: `Compile it statically for ${arch.rpm}`,
+          argv: [cc, '-static', '-O2', '-Wall', '-I', join(inputsDir, 'devel', 'usr', 'include'), '-o', built, source],
+          log: 'kat-build.log',
+        },
         ...storeSteps(dirname(built), kat.store, 'the known-answer program'),
       );
     }
-    steps.push({ kind: 'copy', title: `Add the known-answer program${kat.cached ? ' (cached)' : ''}`, from: built, to: join(root, 'usr', 'bin', 'armkit-kat') });
+    steps.push({
+      kind: 'copy',
+      title: `Add the known-answer program${kat.cached ? ' (cached)' : ''}`,
+      from: built,
+      to: join(root, 'usr', 'bin', 'armkit-kat'),
+    });
     expected.push(...KAT_CHECKS);
   } else {
     for (const name of KAT_CHECKS) skipped.push({ name, reason: input.kat.skip });
@@ -179,14 +209,28 @@ export function planGuestTest(input: GuestTestInput): Plan {
       steps.push(
         ...rpmUnpackSteps(input.inputs.srpm, join(inputsDir, 'srpm'), 'the source RPM', [input.inputs.archive!]),
         { kind: 'unpack', title: `Unpack ${input.inputs.archive}`, archive, dest: tree },
-        { kind: 'exec', title: `Build upstream tests for ${arch.rpm}`, argv: ['make', '-C', join(tree, 'tests'), `CC=${cc}`, 'LDFLAGS=-static', ...upstreamPrograms], log: 'upstream-tests.log' },
+        {
+          kind: 'exec',
+          title: `Build upstream tests for ${arch.rpm}`,
+          argv: ['make', '-C', join(tree, 'tests'), `CC=${cc}`, 'LDFLAGS=-static', ...upstreamPrograms],
+          log: 'upstream-tests.log',
+        },
         { kind: 'mkdir', title: 'Collect the test programs', path: join(guest, 'upstream-built') },
         ...upstreamPrograms.map((p): Step => ({ kind: 'copy', title: `Collect ${p}`, from: join(tree, 'tests', p), to: join(guest, 'upstream-built', p) })),
         ...storeSteps(join(guest, 'upstream-built'), up.store, "upstream's tests"),
       );
     }
     const dest = join(root, 'usr', 'libexec', 'armkit-upstream-tests');
-    steps.push(...upstreamPrograms.map((p): Step => ({ kind: 'copy', title: `Add upstream test ${p}${up.cached ? ' (cached)' : ''}`, from: join(up.cached ? built : join(guest, 'upstream-built'), p), to: join(dest, p) })));
+    steps.push(
+      ...upstreamPrograms.map(
+        (p): Step => ({
+          kind: 'copy',
+          title: `Add upstream test ${p}${up.cached ? ' (cached)' : ''}`,
+          from: join(up.cached ? built : join(guest, 'upstream-built'), p),
+          to: join(dest, p),
+        }),
+      ),
+    );
     expected.push(...upstreamPrograms.map((p) => `upstream-${p}`));
   } else {
     skipped.push({ name: 'upstream-tests', reason: input.upstream.skip });
@@ -226,14 +270,26 @@ export function planGuestTest(input: GuestTestInput): Plan {
       log: 'qemu.log',
       timeoutSeconds: input.timeoutSeconds,
     },
-    { kind: 'guest-report', title: 'Read the checks from the serial console', serialLog: serial, expected, skipped, ...(input.publishTo ? { publishTo: input.publishTo } : {}) },
+    {
+      kind: 'guest-report',
+      title: 'Read the checks from the serial console',
+      serialLog: serial,
+      expected,
+      skipped,
+      ...(input.publishTo ? { publishTo: input.publishTo } : {}),
+    },
   );
 
   return {
     summary: `test ${input.module} for Linux ${release} on ${arch.rpm} in ${arch.qemu!.binary}`,
     logsDir,
     warnings: [],
-    requires: ['rpm', 'depmod', arch.qemu!.binary, ...(('run' in input.kat && !input.kat.run.cached) || ('run' in input.upstream && !input.upstream.run.cached) ? [cc, 'make', 'rpm2cpio', 'cpio'] : [])],
+    requires: [
+      'rpm',
+      'depmod',
+      arch.qemu!.binary,
+      ...(('run' in input.kat && !input.kat.run.cached) || ('run' in input.upstream && !input.upstream.run.cached) ? [cc, 'make', 'rpm2cpio', 'cpio'] : []),
+    ],
     locks: [work],
     steps,
   };

@@ -6,15 +6,15 @@
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Arch } from '../arch.js';
-import type { ResolvedKernel } from '../kernel/resolve.js';
-import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
-import { toolchainPrograms } from '../prereqs.js';
-import { isPlainName } from '../plain.js';
-import { MultilineText, renderTemplate } from '../templates.js';
-import type { Plan, Step } from '../step.js';
-import type { Manifest, ManifestFacts } from '../manifest.js';
-import { ENGINES } from '../engines/index.js';
 import type { EngineName, Mode } from '../engines/engine.js';
+import { ENGINES } from '../engines/index.js';
+import type { ResolvedKernel } from '../kernel/resolve.js';
+import type { Manifest, ManifestFacts } from '../manifest.js';
+import { isPlainName } from '../plain.js';
+import { toolchainPrograms } from '../prereqs.js';
+import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
+import type { Plan, Step } from '../step.js';
+import { MultilineText, renderTemplate } from '../templates.js';
 
 export type SourceInput =
   /** A recipe source: downloaded into the cache, or `file` given by the user with the recipe's checksum. */
@@ -111,7 +111,16 @@ function sourceSteps(input: KmodPlanInput, sourcesDir: string): { steps: Step[];
   const topdir = `${recipe.package}-${source.version}`;
   const file = `${topdir}.tar.gz`;
   return {
-    steps: [{ kind: 'pack', title: `Pack ${source.path} as ${file}`, dir: source.path, archive: join(sourcesDir, file), prefix: topdir, mtime: input.sourceDateEpoch }],
+    steps: [
+      {
+        kind: 'pack',
+        title: `Pack ${source.path} as ${file}`,
+        dir: source.path,
+        archive: join(sourcesDir, file),
+        prefix: topdir,
+        mtime: input.sourceDateEpoch,
+      },
+    ],
     file,
     topdir,
   };
@@ -227,7 +236,13 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     mode: input.mode,
     engine: input.engine,
     ...(input.mode === 'cross' ? { crossCompile: input.crossPrefix } : {}),
-    kernel: { release: kernel.release, version: kernel.version, spec: kernel.spec, dir: kernel.dir, ...(kernel.packages?.length ? { debianPackages: kernel.packages } : {}) },
+    kernel: {
+      release: kernel.release,
+      version: kernel.version,
+      spec: kernel.spec,
+      dir: kernel.dir,
+      ...(kernel.packages?.length ? { debianPackages: kernel.packages } : {}),
+    },
     source:
       input.source.kind === 'recipe'
         ? { kind: 'recipe', url: input.source.source.url, file: input.source.source.file, sha256: input.source.source.sha256, verified: true }
@@ -252,7 +267,10 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
           artifacts: [join(input.cached, '*.rpm')],
           logsDir: join(input.cached, 'logs'),
           dest,
-          manifest: { ...manifest, source: { ...manifest.source, ...(input.cachedManifest?.source.sha256 ? { sha256: input.cachedManifest.source.sha256 } : {}) } },
+          manifest: {
+            ...manifest,
+            source: { ...manifest.source, ...(input.cachedManifest?.source.sha256 ? { sha256: input.cachedManifest.source.sha256 } : {}) },
+          },
           ...(input.cachedManifest ? { known: input.cachedManifest.artifacts } : {}),
         },
       ],
@@ -291,7 +309,14 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     { kind: 'symlink', title: 'and see the headers at a fixed path', path: fixedKernel, target: kernel.dir },
     ...src.steps,
     ...(recipe.module.autoload
-      ? [{ kind: 'write', title: `Render ${recipe.module.name}.conf (modules-load.d)`, path: join(top, 'SOURCES', `${recipe.module.name}.conf`), content: renderModulesLoad(recipe) } as Step]
+      ? [
+          {
+            kind: 'write',
+            title: `Render ${recipe.module.name}.conf (modules-load.d)`,
+            path: join(top, 'SOURCES', `${recipe.module.name}.conf`),
+            content: renderModulesLoad(recipe),
+          } as Step,
+        ]
       : []),
     { kind: 'write', title: `Render ${recipe.package}.spec`, path: specFile, content: renderKmodSpec(input, src.file, src.topdir) },
     ...engine.steps,
@@ -356,7 +381,13 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
   make.push(recipe.make.target);
   steps.push(
     { kind: 'exec', title: `make ${recipe.make.target} against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' },
-    { kind: 'check-module', title: `Check ${recipe.module.name}.ko is ${arch.elf.name} for ${kernel.release}`, path: join(srcDir, recipe.module.built), arch, release: kernel.release },
+    {
+      kind: 'check-module',
+      title: `Check ${recipe.module.name}.ko is ${arch.elf.name} for ${kernel.release}`,
+      path: join(srcDir, recipe.module.built),
+      arch,
+      release: kernel.release,
+    },
     { kind: 'exec', title: `Install ${moduleDest}`, argv: ['install', '-D', '-m', '0644', join(srcDir, recipe.module.built), moduleDest], log: 'install.log' },
   );
   for (const h of recipe.headers) {
@@ -364,7 +395,12 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
     steps.push({ kind: 'exec', title: `Install ${to}`, argv: ['install', '-D', '-m', '0644', join(srcDir, h.from), to], log: 'install.log' });
   }
   if (recipe.module.autoload) {
-    steps.push({ kind: 'write', title: `Write modules-load.d/${recipe.module.name}.conf`, path: join(root, 'etc/modules-load.d', `${recipe.module.name}.conf`), content: renderModulesLoad(recipe) });
+    steps.push({
+      kind: 'write',
+      title: `Write modules-load.d/${recipe.module.name}.conf`,
+      path: join(root, 'etc/modules-load.d', `${recipe.module.name}.conf`),
+      content: renderModulesLoad(recipe),
+    });
   }
   const warnings: string[] = [];
   if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path));

@@ -53,14 +53,26 @@ export function planOpensslBuild(input: OpensslBuildInput): Plan {
     { kind: 'mkdir', title: 'Create the log directory', path: logsDir },
     { kind: 'mkdir', title: 'Create rpmbuild/SOURCES', path: sources },
     { kind: 'exec', title: `Unpack ${input.srpm.split('/').pop()}`, argv: ['rpm2cpio', input.srpm], stdoutFile: payload, log: 'unpack.log' },
-    { kind: 'exec', title: 'Extract its sources', argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'], cwd: sources, stdinFile: payload, log: 'unpack.log' },
+    {
+      kind: 'exec',
+      title: 'Extract its sources',
+      argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'],
+      cwd: sources,
+      stdinFile: payload,
+      log: 'unpack.log',
+    },
     { kind: 'remove', title: 'Drop the payload', path: payload },
     ...input.specsInSrpm.map((s): Step => ({ kind: 'remove', title: `Drop the original ${s} from SOURCES`, path: join(sources, s) })),
     { kind: 'write', title: `Write the patched ${input.specName}`, path: spec, content: patched.text },
     { kind: 'write', title: 'Keep the spec diff with the logs', path: join(logsDir, `${input.specName}.diff`), content: input.diff },
   ];
   if (patched.config) {
-    steps.push({ kind: 'write', title: `Write ${patched.config.file} (engine configuration)`, path: join(sources, patched.config.file), content: patched.config.content });
+    steps.push({
+      kind: 'write',
+      title: `Write ${patched.config.file} (engine configuration)`,
+      path: join(sources, patched.config.file),
+      content: patched.config.content,
+    });
   }
 
   let env: Record<string, string> | undefined;
@@ -70,15 +82,30 @@ export function planOpensslBuild(input: OpensslBuildInput): Plan {
       const devel = join(work, 'cryptodev-devel');
       steps.push(
         { kind: 'mkdir', title: 'Create the header directory', path: devel },
-        { kind: 'exec', title: `Unpack crypto/cryptodev.h from ${input.cryptodevDevel.split('/').pop()}`, argv: ['rpm2cpio', input.cryptodevDevel], stdoutFile: join(devel, '.payload.cpio'), log: 'unpack.log' },
-        { kind: 'exec', title: 'Extract the header', argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'], cwd: devel, stdinFile: join(devel, '.payload.cpio'), log: 'unpack.log' },
+        {
+          kind: 'exec',
+          title: `Unpack crypto/cryptodev.h from ${input.cryptodevDevel.split('/').pop()}`,
+          argv: ['rpm2cpio', input.cryptodevDevel],
+          stdoutFile: join(devel, '.payload.cpio'),
+          log: 'unpack.log',
+        },
+        {
+          kind: 'exec',
+          title: 'Extract the header',
+          argv: ['cpio', '-idm', '--quiet', '--no-absolute-filenames'],
+          cwd: devel,
+          stdinFile: join(devel, '.payload.cpio'),
+          log: 'unpack.log',
+        },
       );
     }
     if (input.mode === 'cross') {
       const p = input.crossPrefix!;
       // OpenSSL's Configure takes the compiler and binutils from the environment, which rpmbuild passes through.
       env = { CC: `${p}gcc`, CXX: `${p}g++`, AR: `${p}ar`, RANLIB: `${p}ranlib`, NM: `${p}nm`, ...(include ? { CPATH: include } : {}) };
-      warnings.push(`A cross build of a distribution's openssl.spec runs its %build on this host with ${p}gcc: it goes as far as the spec's own assumptions about the build host allow. mock or copr build it on ${arch.rpm} instead.`);
+      warnings.push(
+        `A cross build of a distribution's openssl.spec runs its %build on this host with ${p}gcc: it goes as far as the spec's own assumptions about the build host allow. mock or copr build it on ${arch.rpm} instead.`,
+      );
     } else if (include) {
       env = { CPATH: include };
     }

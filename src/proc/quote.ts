@@ -14,7 +14,10 @@ export function comment(text: string): string {
 
 /** Quotes each component of a path but leaves `*` components for the shell to expand. */
 export function globPath(pattern: string): string {
-  return pattern.split('/').map((part) => (part === '' || part.includes('*') ? part : shellQuote(part))).join('/');
+  return pattern
+    .split('/')
+    .map((part) => (part === '' || part.includes('*') ? part : shellQuote(part)))
+    .join('/');
 }
 
 /** Writes content to path byte for byte: a quoted here-document, or printf when it does not end in a newline. */

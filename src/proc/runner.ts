@@ -112,7 +112,8 @@ const withEnv = (env?: Record<string, string>) => (env ? { ...process.env, ...en
 // child_process directly: it costs nothing to load, and armkit's start-up is most of an unchanged build's time.
 export function createRunner(signal?: AbortSignal): Runner {
   const interrupted = (file: string) => new ArmkitError('interrupted', `Interrupted while running ${file}.`);
-  const notFound = (file: string, argv: string[]) => new ArmkitError('prerequisite', `${file} not found: it is needed to run: ${argv.map(shellQuote).join(' ')}`);
+  const notFound = (file: string, argv: string[]) =>
+    new ArmkitError('prerequisite', `${file} not found: it is needed to run: ${argv.map(shellQuote).join(' ')}`);
 
   async function attempt(argv: string[], options: RunOptions = {}): Promise<RunOutcome> {
     const [file, ...args] = argv;

@@ -8,7 +8,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ArmkitError, usageError } from '../errors.js';
 import { BUILTIN_RECIPES } from '../paths.js';
-import { kmodRecipeSchema, type KmodRecipe } from './schema.js';
+import { type KmodRecipe, kmodRecipeSchema } from './schema.js';
 
 export interface LoadedRecipe<T> {
   recipe: T;
@@ -32,7 +32,14 @@ function distance(a: string, b: string): number {
 
 /** The recipe names in the directories, user ones first. */
 export function recipeNames(userDirs: string[] = []): string[] {
-  return [...new Set([...userDirs, BUILTIN_RECIPES].flatMap((d) => (existsSync(d) ? readdirSync(d) : [])).filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')))];
+  return [
+    ...new Set(
+      [...userDirs, BUILTIN_RECIPES]
+        .flatMap((d) => (existsSync(d) ? readdirSync(d) : []))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .map((f) => f.replace(/\.ya?ml$/, '')),
+    ),
+  ];
 }
 
 export function findRecipeFile(name: string, userDirs: string[] = []): string {
@@ -48,7 +55,9 @@ export function findRecipeFile(name: string, userDirs: string[] = []): string {
   }
   const names = recipeNames(userDirs);
   const near = names.filter((n) => distance(n, name) <= Math.max(2, Math.floor(name.length / 3))).sort((a, b) => distance(a, name) - distance(b, name));
-  throw usageError(`No recipe named "${name}" in ${dirs.join(', ')}${near.length ? `: did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : ` (there are: ${names.join(', ')}).`}`);
+  throw usageError(
+    `No recipe named "${name}" in ${dirs.join(', ')}${near.length ? `: did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : ` (there are: ${names.join(', ')}).`}`,
+  );
 }
 
 export function parseRecipe<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {

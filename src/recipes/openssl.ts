@@ -7,7 +7,7 @@ import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { usageError } from '../errors.js';
-import { findRecipeFile, parseRecipe, type LoadedRecipe } from './load.js';
+import { findRecipeFile, type LoadedRecipe, parseRecipe } from './load.js';
 
 const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=1.1.1 <4.0.0"');
 const packageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be an RPM package name');
@@ -36,7 +36,10 @@ const engineSeries = z.strictObject({
   /** builtin: compiled into libcrypto (no dynamic_path); dynamic: a module in the engines directory. */
   module: z.enum(['builtin', 'dynamic']),
   /** The engine's module file in the engines directory (dynamic only). */
-  moduleFile: z.string().regex(/^[A-Za-z0-9._-]+$/).optional(),
+  moduleFile: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/)
+    .optional(),
   /** Template under templates/ for the engine configuration. */
   template: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*\.ejs$/, 'must be a template path under templates/ (no ..)'),
   /** Configure options that keep the engine from being built; removed from %build. */
@@ -101,6 +104,7 @@ export function loadOpensslRecipe(name = 'openssl', userDirs: string[] = []): Lo
   } catch {
     kind = undefined;
   }
-  if (kind === 'kmod') throw usageError(`${name} is a kernel-module recipe (${file}): build it with "armkit build ${name}"; armkit spec patches specs (recipe openssl).`);
+  if (kind === 'kmod')
+    throw usageError(`${name} is a kernel-module recipe (${file}): build it with "armkit build ${name}"; armkit spec patches specs (recipe openssl).`);
   return { recipe: parseRecipe(opensslRecipeSchema, text, file), file };
 }

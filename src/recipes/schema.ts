@@ -15,7 +15,10 @@ const relativePath = z
   .string()
   .regex(/^[A-Za-z0-9._+/-]+$/, 'must be a path of letters, digits and ._+/- (no spaces, quotes, $ or %)')
   .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a relative path inside the source tree');
-const oneLine = z.string().min(1).regex(/^[^\n\r]+$/, 'must be one line');
+const oneLine = z
+  .string()
+  .min(1)
+  .regex(/^[^\n\r]+$/, 'must be one line');
 
 export const sourceSchema = z.strictObject({
   version: rpmVersion,

@@ -7,9 +7,7 @@ export function selectSource(recipe: KmodRecipe, kernelVersion: string, requeste
   if (requested) {
     const source = recipe.sources.find((s) => s.version === requested);
     if (!source) {
-      throw usageError(
-        `Recipe ${recipe.name} has no version "${requested}"; it has ${recipe.sources.map((s) => s.version).join(', ')}.`,
-      );
+      throw usageError(`Recipe ${recipe.name} has no version "${requested}"; it has ${recipe.sources.map((s) => s.version).join(', ')}.`);
     }
     return source;
   }

@@ -16,7 +16,11 @@ export function enableEngineBcond(editor: SpecEditor): void {
       }
       const touched = editor.replace(i, `${m[1]}1`);
       editor.record(
-        { kind: 'bcond', what: `%bcond engine ${m[2]} → 1`, why: 'with the engine condition off (its default where the expression is false) the ENGINE API and engines are left out; the devcrypto engine needs it on' },
+        {
+          kind: 'bcond',
+          what: `%bcond engine ${m[2]} → 1`,
+          why: 'with the engine condition off (its default where the expression is false) the ENGINE API and engines are left out; the devcrypto engine needs it on',
+        },
         [touched],
       );
       return;
@@ -29,7 +33,11 @@ export function enableEngineBcond(editor: SpecEditor): void {
     }
     const touched = editor.replace(i, `${m[1]}bcond_without${m[3]}`);
     editor.record(
-      { kind: 'bcond', what: '%bcond_with engine → %bcond_without engine', why: '%bcond_with leaves the engine condition off by default; the devcrypto engine needs it on' },
+      {
+        kind: 'bcond',
+        what: '%bcond_with engine → %bcond_without engine',
+        why: '%bcond_with leaves the engine condition off by default; the devcrypto engine needs it on',
+      },
       [touched],
     );
   });

@@ -73,7 +73,7 @@ export function addChangelogEntry(editor: SpecEditor, entry: ChangelogEntry): Ch
   const header = `* ${formatChangelogDate(date, style.day)} ${entry.packager.replace(/%/g, '%%')}${style.separator === null ? '' : `${style.separator}${entry.evr}`}`;
   const touched = editor.insertAfter(section.start + top - 1, [header, ...entry.items.map((i) => `- ${i}`), '']);
   editor.record(
-    { kind: 'changelog', what: `%changelog entry "${header}"`, why: 'records the rebuild in the package, in the style of the spec\'s newest entry' },
+    { kind: 'changelog', what: `%changelog entry "${header}"`, why: "records the rebuild in the package, in the style of the spec's newest entry" },
     touched,
   );
   return { kind: 'added', header };

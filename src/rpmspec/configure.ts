@@ -169,10 +169,18 @@ export function removeDisablingOptions(editor: SpecEditor, series: EngineSeries,
       text = text.slice(0, start - before) + text.slice(end + after);
     }
     const options = hits.map((h) => h[0]);
-    const change = { kind: 'disabling-option' as const, what: `removed ${options.join(' ')} from %build`, why: `${options.map((o) => `${o}: ${why.get(o)}`).join('; ')}` };
+    const change = {
+      kind: 'disabling-option' as const,
+      what: `removed ${options.join(' ')} from %build`,
+      why: `${options.map((o) => `${o}: ${why.get(o)}`).join('; ')}`,
+    };
     if (/^\s*\\?\s*$/.test(text) && endsWithContinuation(line)) {
       // A line that only held the option inside a continued command: drop it, the continuation stays intact.
-      editor.record(change, [], [editor.remove(i)!].filter((n) => n !== undefined));
+      editor.record(
+        change,
+        [],
+        [editor.remove(i)!].filter((n) => n !== undefined),
+      );
     } else {
       editor.record(change, [editor.replace(i, /^\s*$/.test(text) ? '' : text)]);
     }

@@ -8,7 +8,17 @@ export interface Line {
   original?: number;
 }
 
-export type ChangeKind = 'configure' | 'disabling-option' | 'bcond' | 'build-requires' | 'recommends' | 'release' | 'source' | 'install' | 'files' | 'changelog';
+export type ChangeKind =
+  | 'configure'
+  | 'disabling-option'
+  | 'bcond'
+  | 'build-requires'
+  | 'recommends'
+  | 'release'
+  | 'source'
+  | 'install'
+  | 'files'
+  | 'changelog';
 
 export interface Change {
   kind: ChangeKind;
@@ -65,6 +75,9 @@ export class SpecEditor {
 
   /** 1-based line numbers in the output of the lines a change wrote. */
   lineNumbers(change: RecordedChange): number[] {
-    return change.touched.map((l) => this.items.indexOf(l) + 1).filter((n) => n > 0).sort((a, b) => a - b);
+    return change.touched
+      .map((l) => this.items.indexOf(l) + 1)
+      .filter((n) => n > 0)
+      .sort((a, b) => a - b);
   }
 }

@@ -4,12 +4,13 @@
  * has one, as Fedora's openssl.d) and listed in %files as %config(noreplace). A dynamic engine's path is the
  * package's own engines directory, which only rpm knows (lib vs lib64): %install writes it in with sed.
  */
-import { renderTemplate } from '../templates.js';
+
 import type { OpensslRecipe } from '../recipes/openssl.js';
-import type { EngineChoice } from './engine.js';
-import type { SpecEditor } from './editor.js';
+import { renderTemplate } from '../templates.js';
 import type { Invocation } from './configure.js';
-import { depths, findSections, formatTagLike, sectionPackage, sections, tagLine, type Section } from './text.js';
+import type { SpecEditor } from './editor.js';
+import type { EngineChoice } from './engine.js';
+import { depths, findSections, formatTagLike, type Section, sectionPackage, sections, tagLine } from './text.js';
 
 /** Replaced by %install with the engines directory of the package being built. */
 export const ENGINES_DIR_PLACEHOLDER = '@ENGINESDIR@';
@@ -92,7 +93,9 @@ export function planEngineConfig(
   if (!where) return undefined;
   const file = `${engine.engine}.cnf`;
   // A build with no-dynamic-engine or without shared libraries links every engine into libcrypto.
-  const staticEngines = invocations.some((inv) => lines.slice(inv.line, inv.end).some((l) => /(^|\s)(no-dynamic-engine|no-shared|disable-shared)(\s|$)/.test(l)));
+  const staticEngines = invocations.some((inv) =>
+    lines.slice(inv.line, inv.end).some((l) => /(^|\s)(no-dynamic-engine|no-shared|disable-shared)(\s|$)/.test(l)),
+  );
   const dynamic = engine.module === 'dynamic' && !staticEngines;
   const enginesDir = dynamic ? enginesDirOf(lines, recipe) : undefined;
   const content = renderTemplate(engine.template, {
@@ -176,10 +179,7 @@ export function shipEngineConfig(editor: SpecEditor, plan: EngineConfigPlan, fir
     ];
     if (plan.enginesDir) added.push(`sed -i -e 's|${ENGINES_DIR_PLACEHOLDER}|${plan.enginesDir}|' ${root}${target}`);
     const touched = editor.insertAfter(at, added);
-    editor.record(
-      { kind: 'install', what: `%install installs ${target}${plan.enginesDir ? ` (dynamic_path into ${plan.enginesDir})` : ''}`, why },
-      touched,
-    );
+    editor.record({ kind: 'install', what: `%install installs ${target}${plan.enginesDir ? ` (dynamic_path into ${plan.enginesDir})` : ''}`, why }, touched);
   }
 
   // %files line, next to openssl.cnf when the section lists it.
@@ -195,9 +195,15 @@ export function shipEngineConfig(editor: SpecEditor, plan: EngineConfigPlan, fir
       for (let i = section.start; i < section.end; i++) if (depth[i] === 0 && CNF.test(filesPath(lines[i]!) ?? '') && /%config/.test(lines[i]!)) at = i;
       if (at === section.header) while (/^\s*%defattr/.test(lines[at + 1] ?? '')) at += 1;
       const touched = editor.insertAfter(at, [`%config(noreplace) ${target}`]);
-      editor.record({ kind: 'files', what: `%files${section.args ? ` ${section.args}` : ''} lists %config(noreplace) ${target}`, why: `${why}; noreplace keeps a user's edits on update` }, touched);
+      editor.record(
+        {
+          kind: 'files',
+          what: `%files${section.args ? ` ${section.args}` : ''} lists %config(noreplace) ${target}`,
+          why: `${why}; noreplace keeps a user's edits on update`,
+        },
+        touched,
+      );
     }
   }
   return number;
 }
-

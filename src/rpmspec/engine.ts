@@ -4,7 +4,7 @@
  */
 import { mismatch } from '../errors.js';
 import type { EngineSeries, OpensslRecipe } from '../recipes/openssl.js';
-import { inRange, seriesOf, type OpensslVersion } from './version.js';
+import { inRange, type OpensslVersion, seriesOf } from './version.js';
 
 export interface EngineChoice extends EngineSeries {
   /** "3.x", "1.1.x", "1.0.x". */

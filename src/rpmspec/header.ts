@@ -4,8 +4,8 @@
  */
 import { mismatch } from '../errors.js';
 import type { OpensslRecipe } from '../recipes/openssl.js';
-import { expand, hasMacro, specMacros, type MacroTable } from './macros.js';
-import { parseOpensslVersion, type OpensslVersion } from './version.js';
+import { expand, hasMacro, type MacroTable, specMacros } from './macros.js';
+import { type OpensslVersion, parseOpensslVersion } from './version.js';
 
 export interface SpecHeader {
   name: string;

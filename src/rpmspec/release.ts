@@ -14,10 +14,14 @@ const SUFFIX = /^\.[A-Za-z0-9][A-Za-z0-9._+^]*$/;
 export function normalizeReleaseSuffix(input: string): string {
   const suffix = input.trim().startsWith('.') ? input.trim() : `.${input.trim()}`;
   if (suffix.includes('~')) {
-    throw usageError(`--release-suffix ${input}: "~" sorts before everything in rpm, so the rebuild would be older than the distribution's package; use letters, digits, ".", "_", "+" or "^".`);
+    throw usageError(
+      `--release-suffix ${input}: "~" sorts before everything in rpm, so the rebuild would be older than the distribution's package; use letters, digits, ".", "_", "+" or "^".`,
+    );
   }
   if (!SUFFIX.test(suffix)) {
-    throw usageError(`--release-suffix ${input}: a Release suffix is "." followed by a letter or digit, then letters, digits, ".", "_", "+" or "^" (for example .cryptodev1).`);
+    throw usageError(
+      `--release-suffix ${input}: a Release suffix is "." followed by a letter or digit, then letters, digits, ".", "_", "+" or "^" (for example .cryptodev1).`,
+    );
   }
   return suffix;
 }
@@ -40,7 +44,7 @@ export function patchRelease(editor: SpecEditor, suffix: string): ReleaseEdit {
   let edit: ReleaseEdit | undefined;
   for (let i = preamble.start; i < preamble.end; i++) {
     const t = tagLine(lines[i]!);
-    if (!t || t.tag.toLowerCase() !== 'release') continue;
+    if (t?.tag.toLowerCase() !== 'release') continue;
     if (t.value.includes(suffix)) {
       editor.unchanged.push(`Release ${t.value} already carries ${suffix}`);
       edit ??= { before: t.value, after: t.value };

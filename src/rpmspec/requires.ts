@@ -4,7 +4,7 @@
  * dependency from the library package on the kmod that provides /dev/crypto (the library works without it).
  */
 import type { SpecEditor } from './editor.js';
-import { depths, findSections, formatTagLike, sectionPackage, sections, tagLine, topLevelTags, type Section } from './text.js';
+import { depths, findSections, formatTagLike, type Section, sectionPackage, sections, tagLine, topLevelTags } from './text.js';
 
 function mentions(lines: string[], tag: RegExp, pkg: string): boolean {
   const word = new RegExp(`(^|[\\s,(])${pkg.replace(/[.+]/g, '\\$&')}($|[\\s,)<>=])`);
@@ -34,7 +34,11 @@ export function addBuildRequires(editor: SpecEditor, pkg: string): void {
   if (at === undefined) return;
   const touched = editor.insertAfter(at, [formatTagLike('BuildRequires', pkg, lines[at])]);
   editor.record(
-    { kind: 'build-requires', what: `BuildRequires: ${pkg}`, why: `the engine includes <crypto/cryptodev.h>, which only ${pkg} (armkit build cryptodev) provides` },
+    {
+      kind: 'build-requires',
+      what: `BuildRequires: ${pkg}`,
+      why: `the engine includes <crypto/cryptodev.h>, which only ${pkg} (armkit build cryptodev) provides`,
+    },
     touched,
   );
 }
@@ -43,8 +47,7 @@ export function addBuildRequires(editor: SpecEditor, pkg: string): void {
 export function libraryPackage(lines: string[], mainName: string): { name: string; section: Section } {
   const packages = findSections(lines, 'package').map((s) => ({ name: sectionPackage(s.args, mainName), section: s }));
   const libs =
-    packages.find((p) => p.name === `${mainName}-libs`) ??
-    packages.find((p) => /^lib(openssl|ssl|crypto)/.test(p.name) && !/-(devel|static|doc)/.test(p.name));
+    packages.find((p) => p.name === `${mainName}-libs`) ?? packages.find((p) => /^lib(openssl|ssl|crypto)/.test(p.name) && !/-(devel|static|doc)/.test(p.name));
   return libs ?? { name: mainName, section: sections(lines)[0]! };
 }
 

@@ -11,12 +11,17 @@ export const PARSE_FALLBACK_MACROS: ReadonlyArray<{ name: string; params?: strin
   { name: 'ldconfig_scriptlets', params: '(n:)', body: '%{nil}', why: 'Fedora makes %post/%postun -p /sbin/ldconfig with it' },
   { name: 'ldconfig_post', params: '(n:)', body: '%{nil}', why: 'as ldconfig_scriptlets' },
   { name: 'ldconfig_postun', params: '(n:)', body: '%{nil}', why: 'as ldconfig_scriptlets' },
-  { name: 'build_ldflags', body: '-Wl,-z,relro -Wl,-z,now', why: 'Fedora\'s linker flags, used in %build' },
-  { name: '_modulesloaddir', body: '/usr/lib/modules-load.d', why: 'systemd\'s modules-load.d' },
+  { name: 'build_ldflags', body: '-Wl,-z,relro -Wl,-z,now', why: "Fedora's linker flags, used in %build" },
+  { name: '_modulesloaddir', body: '/usr/lib/modules-load.d', why: "systemd's modules-load.d" },
   { name: '_pkgdocdir', body: '%{_docdir}/%{name}', why: 'used by %install of Fedora specs' },
   { name: '__perl', body: '/usr/bin/perl', why: 'PLD and Fedora call Configure through it' },
-  { name: 'autorelease', params: '(e:s:pb:n)', body: '%{?-p:0.}%{?-b:%{-b*}}%{!?-b:1}%{?-e:.%{-e*}}%{?-s:.%{-s*}}%{!?-n:%{?dist}}', why: 'rpmautospec\'s Release (its fallback when rpmautospec is absent)' },
-  { name: 'autochangelog', body: '%{nil}', why: 'rpmautospec\'s generated %changelog' },
+  {
+    name: 'autorelease',
+    params: '(e:s:pb:n)',
+    body: '%{?-p:0.}%{?-b:%{-b*}}%{!?-b:1}%{?-e:.%{-e*}}%{?-s:.%{-s*}}%{!?-n:%{?dist}}',
+    why: "rpmautospec's Release (its fallback when rpmautospec is absent)",
+  },
+  { name: 'autochangelog', body: '%{nil}', why: "rpmautospec's generated %changelog" },
 ];
 
 /** Which fallbacks the host's rpm lacks, asked in one `rpm --eval`. */

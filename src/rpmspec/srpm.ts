@@ -5,10 +5,10 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mismatch } from '../errors.js';
-import { scratch } from '../scratch.js';
-import type { Runner } from '../proc/runner.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
+import { mismatch } from '../errors.js';
+import type { Runner } from '../proc/runner.js';
+import { scratch } from '../scratch.js';
 
 export interface ExtractedSpec {
   /** The spec's name inside the source RPM. */

@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mismatch } from '../errors.js';
-import { scratch } from '../scratch.js';
 import type { Runner } from '../proc/runner.js';
 import { tail } from '../proc/runner.js';
+import { scratch } from '../scratch.js';
 import { defineArgs, missingParseMacros } from './rpm-macros.js';
 
 export interface ParseCheck {

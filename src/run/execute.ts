@@ -6,10 +6,10 @@
 import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput } from 'listr2';
 import { ArmkitError } from '../errors.js';
 import type { Host } from '../host.js';
+import { acquireLocks } from '../lock.js';
 import { assertPrograms } from '../prereqs.js';
 import type { Runner } from '../proc/runner.js';
 import type { Plan, Step, StepContext, StepKind, StepKinds } from '../step.js';
-import { acquireLocks } from '../lock.js';
 
 export interface ExecuteOptions {
   kinds: StepKinds;
@@ -45,7 +45,10 @@ export function asArmkitError(error: unknown, title: string): unknown {
   if (typeof code !== 'string') return error;
   const message = `${title}: ${(error as Error).message}`;
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new ArmkitError('prerequisite', `${message}.`, { details: ['armkit needs write access there (a directory left by a build run as root?).'], cause: error });
+    return new ArmkitError('prerequisite', `${message}.`, {
+      details: ['armkit needs write access there (a directory left by a build run as root?).'],
+      cause: error,
+    });
   }
   if (code === 'ENOSPC') return new ArmkitError('prerequisite', `${message}: the disk is full.`, { cause: error });
   return new ArmkitError('step-failed', `${message}.`, { cause: error });
@@ -167,7 +170,13 @@ export async function executeSet(plans: Plan[], options: SetOptions): Promise<Pl
             for (const step of outcome.plan.steps) {
               if (signal.aborted) throw new ArmkitError('interrupted', 'Stopped.');
               task.output = step.title;
-              const ctx: StepContext = { logsDir: outcome.plan.logsDir, runner, verbose: options.verbose, signal, note: (m) => (task.output = `${step.title}: ${m}`) };
+              const ctx: StepContext = {
+                logsDir: outcome.plan.logsDir,
+                runner,
+                verbose: options.verbose,
+                signal,
+                note: (m) => (task.output = `${step.title}: ${m}`),
+              };
               outcome.steps.push(await runStep(step, ctx, options.kinds));
             }
           });

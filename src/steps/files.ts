@@ -37,7 +37,9 @@ export const FILE_STEPS: FileKinds = {
       });
     },
     shell(step, logsDir) {
-      const env = Object.entries(step.env ?? {}).map(([k, v]) => `${k}=${q(v)} `).join('');
+      const env = Object.entries(step.env ?? {})
+        .map(([k, v]) => `${k}=${q(v)} `)
+        .join('');
       const cmd = `${env}${step.argv.map(q).join(' ')}`;
       const stdin = step.stdinFile ? ` < ${q(step.stdinFile)}` : '';
       const stdout = step.stdoutFile ? ` > ${q(step.stdoutFile)}` : '';
@@ -95,7 +97,8 @@ export const FILE_STEPS: FileKinds = {
       mkdirSync(dirname(step.path), { recursive: true });
       writeFileSync(step.path, step.content, step.mode !== undefined ? { mode: step.mode } : undefined);
     },
-    shell: (step) => `mkdir -p ${q(dirname(step.path))}\n${heredoc(step.path, step.content)}${step.mode !== undefined ? `\nchmod ${step.mode.toString(8)} ${q(step.path)}` : ''}`,
+    shell: (step) =>
+      `mkdir -p ${q(dirname(step.path))}\n${heredoc(step.path, step.content)}${step.mode !== undefined ? `\nchmod ${step.mode.toString(8)} ${q(step.path)}` : ''}`,
     programs: none,
   },
   edit: {
@@ -125,7 +128,15 @@ export const FILE_STEPS: FileKinds = {
       // Entries go in under prefix/ as rpm's %setup expects, in sorted order with one time, so the same tree gives
       // the same archive; version control data stays out of the source RPM.
       await tar.c(
-        { gzip: true, file: step.archive, cwd: step.dir, portable: true, prefix: step.prefix, noDirRecurse: true, ...(step.mtime ? { mtime: new Date(step.mtime * 1000) } : {}) },
+        {
+          gzip: true,
+          file: step.archive,
+          cwd: step.dir,
+          portable: true,
+          prefix: step.prefix,
+          noDirRecurse: true,
+          ...(step.mtime ? { mtime: new Date(step.mtime * 1000) } : {}),
+        },
         treeEntries(step.dir),
       );
     },

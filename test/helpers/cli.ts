@@ -1,9 +1,10 @@
 /** Runs the built armkit CLI as a user would, with a cache shared by the whole suite (downloads happen once). */
-import { execa } from 'execa';
+
 import { existsSync, lstatSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const FIXTURE_MODULE = join(ROOT, 'test/fixtures/cryptodev-mini');

@@ -2,16 +2,24 @@
  * Upstream OpenSSL 3.0 for the tests: the orig tarball of Debian's openssl source package (upstream's release),
  * fetched once with an apt state of the suite's own (deb-src lines for the host's Debian mirror) and cached.
  */
-import { execa } from 'execa';
+
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { debianSourcesFor, parseAptSources } from '../../src/kernel/debian.js';
 import { TEST_CACHE } from './cli.js';
 
 const SOURCES = join(TEST_CACHE, 'openssl-source');
 
 function hostSources() {
-  const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').filter((f) => /\.(list|sources)$/.test(f)).map((f) => join('/etc/apt/sources.list.d', f)) : [])];
+  const files = [
+    '/etc/apt/sources.list',
+    ...(existsSync('/etc/apt/sources.list.d')
+      ? readdirSync('/etc/apt/sources.list.d')
+          .filter((f) => /\.(list|sources)$/.test(f))
+          .map((f) => join('/etc/apt/sources.list.d', f))
+      : []),
+  ];
   return files.filter(existsSync).flatMap((f) => parseAptSources(readFileSync(f, 'utf8')));
 }
 
@@ -30,8 +38,12 @@ export async function opensslTarball(): Promise<string> {
   writeFileSync(join(apt, 'sources.list'), `${lines.join('\n')}\n`);
   const o = (k: string, v: string) => ['-o', `${k}=${v}`];
   const opts = [
-    ...o('Dir::State::Lists', join(apt, 'lists')), ...o('Dir::State::status', '/dev/null'), ...o('Dir::Etc::SourceList', join(apt, 'sources.list')),
-    ...o('Dir::Etc::SourceParts', '/nonexistent'), ...o('Dir::Cache', join(apt, 'cache')), ...o('APT::Sandbox::User', 'root'),
+    ...o('Dir::State::Lists', join(apt, 'lists')),
+    ...o('Dir::State::status', '/dev/null'),
+    ...o('Dir::Etc::SourceList', join(apt, 'sources.list')),
+    ...o('Dir::Etc::SourceParts', '/nonexistent'),
+    ...o('Dir::Cache', join(apt, 'cache')),
+    ...o('APT::Sandbox::User', 'root'),
   ];
   await execa('apt-get', [...opts, 'update'], { reject: false });
   // The security suite's .dsc has been seen missing while its orig tarball downloads: only the tarball matters.
@@ -40,7 +52,6 @@ export async function opensslTarball(): Promise<string> {
   if (!got) throw new Error(`apt-get source openssl fetched no openssl_3.0.*.orig.tar.gz into ${SOURCES}`);
   return join(SOURCES, got);
 }
-
 
 /** "3.0.22" from ".../openssl_3.0.22.orig.tar.gz". */
 export function tarballVersion(tarball: string): string {

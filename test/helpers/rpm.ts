@@ -1,7 +1,7 @@
 /** Questions asked of real RPM files with the real rpm tools. */
-import { execa } from 'execa';
+
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { execa } from 'execa';
 
 export async function rpmQuery(file: string, ...args: string[]): Promise<string> {
   const r = await execa('rpm', ['-qp', '--nosignature', ...args, file]);
@@ -34,4 +34,3 @@ export async function fileType(path: string): Promise<string> {
 export async function vermagic(path: string): Promise<string> {
   return String((await execa('modinfo', ['-F', 'vermagic', path])).stdout).trim();
 }
-

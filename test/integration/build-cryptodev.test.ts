@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, armkit, installedAmd64Release, show, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, installedAmd64Release, show, tempDir } from '../helpers/cli.js';
 import { fileType, installIntoScratchRoot, rpmField, rpmQuery, unpackRpm, vermagic } from '../helpers/rpm.js';
 
 interface Case {
@@ -51,7 +51,21 @@ for (const c of CASES) {
     let srpm: string;
 
     beforeAll(async () => {
-      result = await armkit(['build', 'cryptodev', '--arch', c.arch, '--kernel', kernel!, '--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION, '--out', out, '--json']);
+      result = await armkit([
+        'build',
+        'cryptodev',
+        '--arch',
+        c.arch,
+        '--kernel',
+        kernel!,
+        '--source',
+        FIXTURE_MODULE,
+        '--version',
+        FIXTURE_VERSION,
+        '--out',
+        out,
+        '--json',
+      ]);
       expect(result.exitCode, show(result)).toBe(0);
       dest = JSON.parse(result.stdout).out;
       manifest = JSON.parse(readFileSync(join(dest, 'manifest.json'), 'utf8'));
@@ -67,7 +81,11 @@ for (const c of CASES) {
       const doc = JSON.parse(result.stdout);
       expect(doc.ok).toBe(true);
       expect(doc.out).toBe(dest);
-      expect(doc.manifest.artifacts.map((a: { file: string }) => a.file).sort()).toEqual(readdirSync(dest).filter((f) => f.endsWith('.rpm')).sort());
+      expect(doc.manifest.artifacts.map((a: { file: string }) => a.file).sort()).toEqual(
+        readdirSync(dest)
+          .filter((f) => f.endsWith('.rpm'))
+          .sort(),
+      );
     });
 
     it('publishes the kmod, devel and source RPMs, manifest.json and logs', () => {
@@ -136,7 +154,10 @@ for (const c of CASES) {
     it('installs into a scratch rpm root', async () => {
       const root = tempDir(`root-${c.arch}`);
       const installed = await installIntoScratchRoot(root, [kmod, devel]);
-      expect(installed.split('\n').sort()).toEqual([`cryptodev-linux-devel-${FIXTURE_VERSION}-1.local.noarch`, `kmod-cryptodev-${release}-${FIXTURE_VERSION}-1.local.${c.arch}`]);
+      expect(installed.split('\n').sort()).toEqual([
+        `cryptodev-linux-devel-${FIXTURE_VERSION}-1.local.noarch`,
+        `kmod-cryptodev-${release}-${FIXTURE_VERSION}-1.local.${c.arch}`,
+      ]);
       expect(existsSync(join(root, 'lib/modules', release, 'extra/cryptodev/cryptodev.ko'))).toBe(true);
       expect(existsSync(join(root, 'usr/include/crypto/cryptodev.h'))).toBe(true);
       expect(readFileSync(join(root, 'etc/modules-load.d/cryptodev.conf'), 'utf8')).toMatch(/^cryptodev$/m);

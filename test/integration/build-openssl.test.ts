@@ -4,11 +4,12 @@
  * placeholder files), so the local engine can run to the end on this host. mock and Copr cannot run here: their
  * exact command sequences are checked, and Copr's client is replaced by a recorder that answers as Copr does.
  */
-import { execa } from 'execa';
+
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, armkit, show, snapshot, tempDir } from '../helpers/cli.js';
+import { armkit, ROOT, show, snapshot, tempDir } from '../helpers/cli.js';
 import { rpmField, rpmQuery, unpackRpm } from '../helpers/rpm.js';
 
 const SPEC = join(ROOT, 'test/fixtures/specs/fedora-style-3.0.9.spec');
@@ -22,7 +23,7 @@ async function makeSrpm(): Promise<string> {
     join(src, 'Configure'),
     [
       '#!/bin/sh',
-      '# Stand-in for OpenSSL\'s Configure: records what it was asked for.',
+      "# Stand-in for OpenSSL's Configure: records what it was asked for.",
       'printf "%s\\n" "$@" > configure-args.txt',
       'echo "CC=${CC:-unset}" > configure-env.txt',
       '',
@@ -59,7 +60,6 @@ beforeAll(async () => {
   srpm = await makeSrpm();
 });
 
-
 describe('build openssl --engine local', () => {
   it('native: patches the spec, writes a new source RPM and builds the binary RPMs with the engine flag once', async () => {
     const out = tempDir('ossl-out');
@@ -70,7 +70,15 @@ describe('build openssl --engine local', () => {
     expect(doc.out).toBe(dest);
     expect(doc.check).toBe('openssl engine -t -c devcrypto');
     const files = readdirSync(dest).sort();
-    expect(files).toEqual(expect.arrayContaining(['openssl-3.0.9-2.cryptodev1.src.rpm', 'openssl-3.0.9-2.cryptodev1.x86_64.rpm', 'openssl-libs-3.0.9-2.cryptodev1.x86_64.rpm', 'manifest.json', 'logs']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'openssl-3.0.9-2.cryptodev1.src.rpm',
+        'openssl-3.0.9-2.cryptodev1.x86_64.rpm',
+        'openssl-libs-3.0.9-2.cryptodev1.x86_64.rpm',
+        'manifest.json',
+        'logs',
+      ]),
+    );
 
     // Configure got enable-devcryptoeng exactly once, and no longer no-engine.
     const payload = tempDir('ossl-payload');
@@ -100,7 +108,13 @@ describe('build openssl --engine local', () => {
     expect(spec.split('%changelog')[0]!.match(/enable-devcryptoeng/g)).toHaveLength(1);
 
     const manifest = JSON.parse(readFileSync(join(dest, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ recipe: 'openssl', version: '3.0.9', arch: 'x86_64', engine: 'local', opensslEngine: { id: 'devcrypto', flags: ['enable-devcryptoeng'] } });
+    expect(manifest).toMatchObject({
+      recipe: 'openssl',
+      version: '3.0.9',
+      arch: 'x86_64',
+      engine: 'local',
+      opensslEngine: { id: 'devcrypto', flags: ['enable-devcryptoeng'] },
+    });
     expect(readFileSync(join(dest, 'logs', 'openssl.spec.diff'), 'utf8')).toMatch(/^\+Release: 2%\{\?dist\}\.cryptodev1$/m);
   });
 
@@ -118,14 +132,32 @@ describe('build openssl --engine local', () => {
     await unpackRpm(libs, payload);
     expect(readFileSync(join(payload, 'usr/lib64/libcrypto.so.3'), 'utf8').trim()).toBe('CC=aarch64-linux-gnu-gcc');
     // %ifarch aarch64 in the spec chose the target: rpmbuild --target set the arch macros.
-    expect(readFileSync(join(payload, 'usr/bin/openssl'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['linux-aarch64', 'enable-ec_nistp_64_gcc_128', 'enable-devcryptoeng']));
+    expect(readFileSync(join(payload, 'usr/bin/openssl'), 'utf8').split('\n')).toEqual(
+      expect.arrayContaining(['linux-aarch64', 'enable-ec_nistp_64_gcc_128', 'enable-devcryptoeng']),
+    );
   });
 
   it('a refused version (OpenSSL 4) fails before anything runs and leaves out/ alone', async () => {
     const top = tempDir('srpm4');
     mkdirSync(join(top, 'SPECS'), { recursive: true });
     writeFileSync(join(top, 'SPECS', 'openssl.spec'), readFileSync(SPEC, 'utf8').replace(/^Version: 3\.0\.9$/m, 'Version: 4.0.1'));
-    await execa('rpmbuild', ['-bs', '--define', `_topdir ${top}`, '--define', 'dist %{nil}', '--nodeps', '--define', '_sourcedir /nonexistent', '--define', 'sourcedir /nonexistent', join(top, 'SPECS', 'openssl.spec')], { reject: false });
+    await execa(
+      'rpmbuild',
+      [
+        '-bs',
+        '--define',
+        `_topdir ${top}`,
+        '--define',
+        'dist %{nil}',
+        '--nodeps',
+        '--define',
+        '_sourcedir /nonexistent',
+        '--define',
+        'sourcedir /nonexistent',
+        join(top, 'SPECS', 'openssl.spec'),
+      ],
+      { reject: false },
+    );
     const built = existsSync(join(top, 'SRPMS')) ? readdirSync(join(top, 'SRPMS')) : [];
     // rpmbuild -bs needs the sources; make empty ones if it refused.
     let srpm4 = built[0] ? join(top, 'SRPMS', built[0]) : undefined;
@@ -151,14 +183,18 @@ describe('build openssl --engine mock|copr', () => {
     const r = await armkit(['build', 'openssl', '--srpm', srpm, '--arch', 'aarch64', '--engine', 'mock', '--dry-run']);
     expect(r.exitCode, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^rpmbuild -bs --define '_topdir \S+\/rpmbuild' .*--define 'dist %\{nil\}' .*\S+\/SPECS\/openssl\.spec >> /m);
-    expect(r.stdout).toMatch(/^mock -r fedora-rawhide-aarch64 --forcearch aarch64 --resultdir \S+\/results --rebuild \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm >> /m);
+    expect(r.stdout).toMatch(
+      /^mock -r fedora-rawhide-aarch64 --forcearch aarch64 --resultdir \S+\/results --rebuild \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm >> /m,
+    );
     expect(r.stdout).toMatch(/^rm -rf (\S+\/openssl\/3\.0\.9\/aarch64) && mkdir -p \1 && cp \S+\/results\/\*\.rpm \1\/$/m);
   });
 
   it('--dry-run prints the whole Copr sequence: submit without waiting, watch, download', async () => {
     const r = await armkit(['build', 'openssl', '--srpm', srpm, '--arch', 'aarch64', '--engine', 'copr', '--copr-project', 'someone/cryptodev', '--dry-run']);
     expect(r.exitCode, show(r)).toBe(0);
-    expect(r.stdout).toMatch(/^id=\$\(copr-cli build --nowait -r fedora-rawhide-aarch64 someone\/cryptodev \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm \| sed -n 's\/\^Created builds\*: \*\/\/p'\)  # the build id$/m);
+    expect(r.stdout).toMatch(
+      /^id=\$\(copr-cli build --nowait -r fedora-rawhide-aarch64 someone\/cryptodev \S+\/SRPMS\/openssl-3\.0\.9-2\.cryptodev1\.src\.rpm \| sed -n 's\/\^Created builds\*: \*\/\/p'\) {2}# the build id$/m,
+    );
     expect(r.stdout).toMatch(/^copr-cli watch-build "\$id" >> /m);
     expect(r.stdout).toMatch(/^copr-cli download-build -r fedora-rawhide-aarch64 --dest \S+\/results "\$id" >> /m);
     expect(r.stdout).toMatch(/^# needs: rpmbuild rpm copr-cli rpm2cpio cpio$/m);
@@ -204,9 +240,12 @@ describe('build openssl --engine mock|copr', () => {
     cpSync(join(local, 'openssl/3.0.9/aarch64/openssl-3.0.9-2.cryptodev1.aarch64.rpm'), join(bin, 'openssl-3.0.9-2.cryptodev1.fc44.aarch64.rpm'));
 
     const out = tempDir('copr-out');
-    const r = await armkit(['build', 'openssl', '--srpm', srpm, '--arch', 'aarch64', '--engine', 'copr', '--copr-project', 'someone/cryptodev', '--out', out, '--json'], {
-      env: { PATH: `${bin}:${process.env.PATH}` },
-    });
+    const r = await armkit(
+      ['build', 'openssl', '--srpm', srpm, '--arch', 'aarch64', '--engine', 'copr', '--copr-project', 'someone/cryptodev', '--out', out, '--json'],
+      {
+        env: { PATH: `${bin}:${process.env.PATH}` },
+      },
+    );
     expect(r.exitCode, show(r)).toBe(0);
     const sent = readFileSync(calls, 'utf8').trim().split('\n');
     expect(sent).toHaveLength(3);

@@ -3,13 +3,14 @@
  * exit code, --fail-fast), the build cache (unchanged inputs publish the cached build; --force; cache ls/prune),
  * byte-identical rebuilds, locks between armkit processes, and the dry-run contract on an empty cache.
  */
-import { execa } from 'execa';
+
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, ROOT, TEST_CACHE, armkit, installedAmd64Release, show, snapshot, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, installedAmd64Release, ROOT, show, snapshot, TEST_CACHE, tempDir } from '../helpers/cli.js';
 import { unpackRpm } from '../helpers/rpm.js';
 
 const amd64 = installedAmd64Release();
@@ -35,7 +36,10 @@ function failsOnArm32(): string {
 describe('a set of builds', () => {
   it('builds every architecture concurrently, publishes each beside the others and prints one summary', async () => {
     const out = tempDir('set-out');
-    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64,armv5tel', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--jobs', '2', '--force', '--json'], { cacheDir: sharedCache('set-cache') });
+    const r = await armkit(
+      ['build', 'cryptodev', '--arch', 'aarch64,armv5tel', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--jobs', '2', '--force', '--json'],
+      { cacheDir: sharedCache('set-cache') },
+    );
     expect(r.exitCode, show(r)).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.builds.map((b: { arch: string }) => b.arch)).toEqual(['aarch64', 'armv5tel']);
@@ -52,7 +56,25 @@ describe('a set of builds', () => {
 
   it('a failure ends only its own build; the exit code is the worst; the summary says which failed', async () => {
     const out = tempDir('set-fail');
-    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64,armv5tel', '--kernel', 'debian:latest', '--source', failsOnArm32(), '--version', '0.2', '--out', out, '--jobs', '2'], { cacheDir: sharedCache('set-fail-cache') });
+    const r = await armkit(
+      [
+        'build',
+        'cryptodev',
+        '--arch',
+        'aarch64,armv5tel',
+        '--kernel',
+        'debian:latest',
+        '--source',
+        failsOnArm32(),
+        '--version',
+        '0.2',
+        '--out',
+        out,
+        '--jobs',
+        '2',
+      ],
+      { cacheDir: sharedCache('set-fail-cache') },
+    );
     expect(r.exitCode, show(r)).toBe(1);
     expect(r.stderr).toMatch(/^ {2}aarch64\s+\S+\s+built\s+/m);
     expect(r.stderr).toMatch(/^ {2}armv5tel\s+\S+\s+failed\s+/m);
@@ -63,7 +85,26 @@ describe('a set of builds', () => {
 
   it('--fail-fast stops the builds that have not finished at the first failure', async () => {
     const out = tempDir('set-fast');
-    const r = await armkit(['build', 'cryptodev', '--arch', 'armv5tel,aarch64', '--kernel', 'debian:latest', '--source', failsOnArm32(), '--version', '0.3', '--out', out, '--jobs', '1', '--fail-fast'], { cacheDir: sharedCache('set-fast-cache') });
+    const r = await armkit(
+      [
+        'build',
+        'cryptodev',
+        '--arch',
+        'armv5tel,aarch64',
+        '--kernel',
+        'debian:latest',
+        '--source',
+        failsOnArm32(),
+        '--version',
+        '0.3',
+        '--out',
+        out,
+        '--jobs',
+        '1',
+        '--fail-fast',
+      ],
+      { cacheDir: sharedCache('set-fast-cache') },
+    );
     expect(r.exitCode, show(r)).toBe(1);
     expect(r.stderr).toMatch(/^ {2}armv5tel\s+\S+\s+failed\s+/m);
     expect(r.stderr).toMatch(/^ {2}aarch64\s+\S+\s+stopped\s+/m);
@@ -86,7 +127,10 @@ describe('options of the other recipe kind are refused, never ignored', () => {
     [['build', 'cryptodev', '--copr-project', 'me/p'], '--copr-project: not an option of kernel-module recipes'],
     [['build', 'openssl', '--srpm', '/x.src.rpm', '--kernel', 'debian:latest'], '--kernel: not an option of spec recipes such as openssl'],
     [['build', 'openssl', '--srpm', '/x.src.rpm', '--source', '/s', '--test'], '--source, --test: not an option of spec recipes'],
-    [['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--engine', 'mock', ...fixtureArgs], '--engine mock: mock builds spec recipes only so far'],
+    [
+      ['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--engine', 'mock', ...fixtureArgs],
+      '--engine mock: mock builds spec recipes only so far',
+    ],
   ])('%j', async (args, message) => {
     const r = await armkit([...args, '--dry-run']);
     expect(r.exitCode, show(r)).toBe(2);
@@ -152,7 +196,9 @@ describe('reproducible builds', () => {
     for (const name of ['repro-a', 'repro-b']) {
       const out = tempDir(name);
       // Different caches: different work directories and header paths, no build cache to copy from.
-      const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--json'], { cacheDir: sharedCache(`${name}-cache`) });
+      const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--json'], {
+        cacheDir: sharedCache(`${name}-cache`),
+      });
       expect(r.exitCode, show(r)).toBe(0);
       expect(JSON.parse(r.stdout).cached).toBe(false);
       builds.push(JSON.parse(r.stdout));
@@ -175,7 +221,11 @@ describe('reproducible builds', () => {
     expect(readFileSync(ko(dirs[0]!)).includes(Buffer.from(join(tmpdir(), 'armkit-repro-a')))).toBe(false);
     expect(String((await execa('file', [ko(dirs[0]!)])).stdout)).toMatch(/BuildID\[sha1\]=[0-9a-f]{40}/);
     // The manifest records what anyone needs to rebuild and compare.
-    expect(a.manifest.inputs).toMatchObject({ key: b.manifest.inputs.key, sourceDateEpoch: expect.any(Number), toolchain: expect.stringContaining('aarch64-linux-gnu-gcc') });
+    expect(a.manifest.inputs).toMatchObject({
+      key: b.manifest.inputs.key,
+      sourceDateEpoch: expect.any(Number),
+      toolchain: expect.stringContaining('aarch64-linux-gnu-gcc'),
+    });
   });
 });
 
@@ -198,7 +248,12 @@ describe('locks between armkit processes', () => {
     const args = ['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--force'];
     const first = execa(process.execPath, [join(ROOT, 'bin/armkit.js'), ...args], { env: { ARMKIT_CACHE_DIR: cache, CI: 'true' }, reject: false });
     let seen = '';
-    await new Promise<void>((started) => first.stderr!.on('data', (c: Buffer) => ((seen += c.toString()), /rpmbuild cryptodev-linux/.test(seen) && started())));
+    await new Promise<void>((started) =>
+      first.stderr!.on('data', (c: Buffer) => {
+        seen += c.toString();
+        if (/rpmbuild cryptodev-linux/.test(seen)) started();
+      }),
+    );
     const second = await armkit([...args, '--no-wait'], { cacheDir: cache });
     expect(second.exitCode, show(second)).toBe(4);
     expect(second.stderr).toMatch(/is in use by armkit \(pid \d+: .*\); --no-wait: not waiting for it\./);
@@ -227,7 +282,7 @@ describe.skipIf(!amd64)('the dry-run contract', () => {
     expect(readdirSync(out)).toEqual([]);
   });
 
-  it('a dry run that needs Debian\'s index says it is not cached, downloads nothing and writes nothing (exit 4)', async () => {
+  it("a dry run that needs Debian's index says it is not cached, downloads nothing and writes nothing (exit 4)", async () => {
     const cache = tempDir('dry-apt');
     for (const args of [
       ['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--dry-run'],

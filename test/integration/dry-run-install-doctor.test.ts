@@ -2,11 +2,12 @@
  * --dry-run prints the plan the executor runs (and the printed script, run by sh, builds the same packages);
  * install stages the module, header and autoload file; doctor reports what is missing.
  */
-import { execa } from 'execa';
+
 import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, TEST_CACHE, armkit, installedAmd64Release, pathWithout, show, snapshot, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, installedAmd64Release, pathWithout, show, snapshot, TEST_CACHE, tempDir } from '../helpers/cli.js';
 import { fileType, rpmQuery } from '../helpers/rpm.js';
 
 const amd64 = installedAmd64Release();
@@ -19,14 +20,18 @@ describe('build --dry-run', () => {
     symlinkSync(join(TEST_CACHE, 'kernels'), join(cache, 'kernels'));
     symlinkSync(join(TEST_CACHE, 'apt'), join(cache, 'apt'));
     const cacheBefore = snapshot(cache);
-    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--dry-run'], { cacheDir: cache });
+    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--dry-run'], {
+      cacheDir: cache,
+    });
     expect(r.exitCode, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^#!\/bin\/sh\n# armkit plan: cryptodev 0\.1 for aarch64 \(cross, aarch64-linux-gnu-\)/);
     expect(r.stdout).toContain("--define '__strip aarch64-linux-gnu-strip'");
     // rpmbuild runs at fixed paths named by the build's key: links to the work directory and the header tree.
     expect(r.stdout).toMatch(/^mkdir -p \S+ && ln -sfn \S+\/rpmbuild (\S+\/armkit-rpmbuild\/[0-9a-f]{24})$/m);
     expect(r.stdout).toMatch(/^mkdir -p \S+ && ln -sfn \S+linux-headers-6\S*-arm64 \S+\/armkit-rpmbuild\/[0-9a-f]{24}\.kernel$/m);
-    expect(r.stdout).toMatch(/rpmbuild -ba --target aarch64 --define '_topdir \S+\/armkit-rpmbuild\/[0-9a-f]{24}' --define 'kernel_dir \S+\/armkit-rpmbuild\/[0-9a-f]{24}\.kernel'/);
+    expect(r.stdout).toMatch(
+      /rpmbuild -ba --target aarch64 --define '_topdir \S+\/armkit-rpmbuild\/[0-9a-f]{24}' --define 'kernel_dir \S+\/armkit-rpmbuild\/[0-9a-f]{24}\.kernel'/,
+    );
     expect(r.stdout).toContain('%global kernel_release');
     expect(readdirSync(out)).toEqual([]);
     expect(snapshot(cache)).toEqual(cacheBefore);
@@ -36,10 +41,12 @@ describe('build --dry-run', () => {
     expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
     const release = /against Linux (\S+)/.exec(r.stdout)![1]!;
     const dest = join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64', release);
-    const rpms = readdirSync(dest).filter((f) => f.endsWith('.rpm')).sort();
+    const rpms = readdirSync(dest)
+      .filter((f) => f.endsWith('.rpm'))
+      .sort();
     expect(rpms).toHaveLength(3);
     const kmod = join(dest, rpms.find((f) => f.startsWith('kmod-'))!);
-    expect((await rpmQuery(kmod, '--provides'))).toContain('kmod(cryptodev.ko)');
+    expect(await rpmQuery(kmod, '--provides')).toContain('kmod(cryptodev.ko)');
   });
 
   it('--dry-run --json prints the plan as one JSON document', async () => {
@@ -99,7 +106,9 @@ describe('doctor', () => {
     expect(r.exitCode, show(r)).toBe(0);
     const doc = JSON.parse(r.stdout);
     expect(doc.ok).toBe(true);
-    expect(doc.checks.map((c: { name: string }) => c.name)).toEqual(expect.arrayContaining(['rpmbuild', 'make', 'aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-strip']));
+    expect(doc.checks.map((c: { name: string }) => c.name)).toEqual(
+      expect.arrayContaining(['rpmbuild', 'make', 'aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-strip']),
+    );
   });
 
   it('--fix runs apt-get for exactly the missing packages, then checks again', async () => {

@@ -2,13 +2,14 @@
  * What armkit refuses and how it fails: wrong headers, missing tools, bad checksums, broken sources, bad input.
  * Each failure must carry its exit code by kind and leave out/ exactly as it was.
  */
-import { execa } from 'execa';
+
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, ROOT, TEST_CACHE, armkit, installedAmd64Release, pathWithout, show, snapshot, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, installedAmd64Release, pathWithout, ROOT, show, snapshot, TEST_CACHE, tempDir } from '../helpers/cli.js';
 
 const amd64 = installedAmd64Release();
 const fixtureArgs = ['--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION];
@@ -26,11 +27,24 @@ describe('a build that fails leaves out/ as it was', () => {
     expect(existsSync(join(out, 'cryptodev', FIXTURE_VERSION, 'aarch64', release, 'manifest.json'))).toBe(true);
   });
 
-  it('a compile error: exit 1, the compiler\'s message and the log path on stderr, previous results untouched', async () => {
+  it("a compile error: exit 1, the compiler's message and the log path on stderr, previous results untouched", async () => {
     const broken = tempDir('broken-src');
     cpSync(FIXTURE_MODULE, broken, { recursive: true });
     writeFileSync(join(broken, 'main.c'), `${readFileSync(join(broken, 'main.c'), 'utf8')}\n#error armkit test: this source does not compile\n`);
-    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--source', broken, '--version', FIXTURE_VERSION, '--out', out]);
+    const r = await armkit([
+      'build',
+      'cryptodev',
+      '--arch',
+      'aarch64',
+      '--kernel',
+      'debian:latest',
+      '--source',
+      broken,
+      '--version',
+      FIXTURE_VERSION,
+      '--out',
+      out,
+    ]);
     expect(r.exitCode, show(r)).toBe(1);
     expect(r.stderr).toContain('armkit: error: Command failed');
     expect(r.stderr).toContain('armkit test: this source does not compile');
@@ -54,7 +68,10 @@ describe('a build that fails leaves out/ as it was', () => {
     const real = join(TEST_CACHE, 'kernels/debian/arm64', release);
     const fake = join(cache, 'kernels/debian/arm64/6.1.0-99-arm64');
     mkdirSync(join(fake, 'root/usr/src'), { recursive: true });
-    cpSync(join(real, 'root/usr/src', `linux-headers-${release}`), join(fake, 'root/usr/src/linux-headers-6.1.0-99-arm64'), { recursive: true, verbatimSymlinks: true });
+    cpSync(join(real, 'root/usr/src', `linux-headers-${release}`), join(fake, 'root/usr/src/linux-headers-6.1.0-99-arm64'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     writeFileSync(join(fake, 'armkit-headers.json'), JSON.stringify({ release: '6.1.0-99-arm64', version: '6.1.0', packages: [] }));
     const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:6.1.0-99-arm64', ...fixtureArgs, '--out', out], { cacheDir: cache });
     expect(r.exitCode, show(r)).toBe(5);
@@ -131,18 +148,24 @@ describe('downloading a pinned source', () => {
     const recipes = recipesWith(goodSha);
     const out = tempDir('out-dl');
     requests = 0;
-    const first = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', out, '--json'], { cacheDir: cache });
+    const first = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', out, '--json'], {
+      cacheDir: cache,
+    });
     expect(first.exitCode, show(first)).toBe(0);
     expect(requests).toBe(1);
     const manifest = JSON.parse(first.stdout).manifest;
     expect(manifest.source).toMatchObject({ kind: 'recipe', sha256: goodSha, verified: true });
-    const second = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', out], { cacheDir: cache });
+    const second = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', out], {
+      cacheDir: cache,
+    });
     expect(second.exitCode, show(second)).toBe(0);
     expect(requests).toBe(1);
     // Unchanged inputs: the whole build comes from the build cache.
     expect(second.stderr).toContain('nothing was rebuilt (--force rebuilds)');
     // Rebuilt, the source still comes from the download cache, verified again, not downloaded.
-    const third = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', out, '--force'], { cacheDir: cache });
+    const third = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', out, '--force'], {
+      cacheDir: cache,
+    });
     expect(third.exitCode, show(third)).toBe(0);
     expect(requests).toBe(1);
     expect(third.stderr).toContain('cached, sha256 verified');
@@ -154,7 +177,9 @@ describe('downloading a pinned source', () => {
     symlinkSync(join(TEST_CACHE, 'apt'), join(cache, 'apt'));
     const wrong = 'f'.repeat(64);
     const out = tempDir('out-bad');
-    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipesWith(wrong), '--out', out], { cacheDir: cache });
+    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipesWith(wrong), '--out', out], {
+      cacheDir: cache,
+    });
     expect(r.exitCode, show(r)).toBe(5);
     expect(r.stderr).toContain(`Checksum mismatch`);
     expect(r.stderr).toContain(`expected sha256 ${wrong}, got ${goodSha}`);
@@ -164,7 +189,21 @@ describe('downloading a pinned source', () => {
 
   it('a local copy of a pinned archive counts as that verified source', async () => {
     const out = tempDir('out-local-pinned');
-    const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipesWith(goodSha), '--source', tarball, '--out', out, '--json']);
+    const r = await armkit([
+      'build',
+      'cryptodev',
+      '--arch',
+      'aarch64',
+      '--kernel',
+      'debian:latest',
+      '--recipes',
+      recipesWith(goodSha),
+      '--source',
+      tarball,
+      '--out',
+      out,
+      '--json',
+    ]);
     expect(r.exitCode, show(r)).toBe(0);
     expect(r.stderr).not.toContain('no checksum applies');
     expect(JSON.parse(r.stdout).manifest.source).toMatchObject({ kind: 'recipe', verified: true, sha256: goodSha });
@@ -224,10 +263,14 @@ describe('bad input gets a clear error and its exit code', () => {
 describe('interrupting a build', () => {
   it('stops the running command, exits 130 and leaves out/ untouched', async () => {
     const out = tempDir('out-int');
-    const child = execa(process.execPath, [join(ROOT, 'bin/armkit.js'), 'build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--force'], {
-      env: { ARMKIT_CACHE_DIR: TEST_CACHE, CI: 'true' },
-      reject: false,
-    });
+    const child = execa(
+      process.execPath,
+      [join(ROOT, 'bin/armkit.js'), 'build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--force'],
+      {
+        env: { ARMKIT_CACHE_DIR: TEST_CACHE, CI: 'true' },
+        reject: false,
+      },
+    );
     let stderr = '';
     await new Promise<void>((started) => {
       child.stderr!.on('data', (chunk: Buffer) => {

@@ -4,11 +4,12 @@
  * checks that "never reported". The files are hidden in a private mount namespace (an empty tmpfs over their
  * directory), so the host's QEMU installation is untouched.
  */
-import { execa } from 'execa';
+
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, ROOT, TEST_CACHE, armkit, installedAmd64Release, show, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, installedAmd64Release, ROOT, show, TEST_CACHE, tempDir } from '../helpers/cli.js';
 
 const isRoot = process.getuid?.() === 0;
 const amd64 = installedAmd64Release();
@@ -23,17 +24,35 @@ const propagation = readFileSync('/proc/self/mountinfo', 'utf8').includes(' shar
 /** armkit run inside a mount namespace where each of `hide` is an empty directory. */
 async function armkitHiding(hide: string[], args: string[]) {
   const mounts = hide.map((d) => `mount -t tmpfs armkit-hidden ${d}`).join(' && ');
-  const r = await execa('unshare', ['--mount', '--propagation', propagation, 'sh', '-c', `${mounts} && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin/armkit.js'), ...args], {
-    env: { ARMKIT_CACHE_DIR: TEST_CACHE, CI: 'true' },
-    reject: false,
-    stdin: 'ignore',
-  });
+  const r = await execa(
+    'unshare',
+    ['--mount', '--propagation', propagation, 'sh', '-c', `${mounts} && exec "$0" "$@"`, process.execPath, join(ROOT, 'bin/armkit.js'), ...args],
+    {
+      env: { ARMKIT_CACHE_DIR: TEST_CACHE, CI: 'true' },
+      reject: false,
+      stdin: 'ignore',
+    },
+  );
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
 async function build(arch: string, kernel: string): Promise<string> {
   const out = tempDir(`firmware-${arch}`);
-  const r = await armkit(['build', 'cryptodev', '--arch', arch, '--kernel', kernel, '--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION, '--out', out, '--json']);
+  const r = await armkit([
+    'build',
+    'cryptodev',
+    '--arch',
+    arch,
+    '--kernel',
+    kernel,
+    '--source',
+    FIXTURE_MODULE,
+    '--version',
+    FIXTURE_VERSION,
+    '--out',
+    out,
+    '--json',
+  ]);
   expect(r.exitCode, show(r)).toBe(0);
   return JSON.parse(r.stdout).out as string;
 }
@@ -52,7 +71,7 @@ describe.skipIf(!isRoot)(`QEMU firmware${isRoot ? '' : ' (skipped: hiding files 
     expect(JSON.parse(r.stdout).summary).toBe('4 passed, 0 failed, 3 could not run');
   });
 
-  it.skipIf(!amd64)('an x86_64 guest without its BIOS: exit 4, QEMU\'s own words and the package, no list of unreported checks', async () => {
+  it.skipIf(!amd64)("an x86_64 guest without its BIOS: exit 4, QEMU's own words and the package, no list of unreported checks", async () => {
     const x86 = await build('x86_64', amd64!);
     const r = await armkitHiding(['/usr/share/seabios'], ['test', 'cryptodev', '--arch', 'x86_64', '--from', x86]);
     expect(r.exitCode, show(r)).toBe(4);

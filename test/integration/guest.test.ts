@@ -3,11 +3,12 @@
  * from the serial console. One guest per architecture with the suite's module; one more aarch64 boot for a module
  * the kernel must reject; and the real cryptodev-linux when its pinned release archive is in the cache.
  */
-import { execa } from 'execa';
+
 import { cpSync, existsSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, TEST_CACHE, armkit, installedAmd64Release, show, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, installedAmd64Release, show, TEST_CACHE, tempDir } from '../helpers/cli.js';
 
 interface Check {
   name: string;
@@ -55,7 +56,7 @@ for (const g of GUESTS) {
 }
 
 describe('a module the kernel rejects', () => {
-  it('fails modules-load with the kernel\'s own message (same release, another ABI)', async () => {
+  it("fails modules-load with the kernel's own message (same release, another ABI)", async () => {
     // Headers with the guest kernel's release but a different symbol version for misc_register: what a module
     // built for another build of "the same" kernel looks like.
     const cached = join(TEST_CACHE, 'kernels/debian/arm64');
@@ -93,7 +94,7 @@ describe('a module the kernel rejects', () => {
 // the cache (pinned by sha256; no network here): seed it with --source once, or let a networked build fetch it.
 const PINNED = join(TEST_CACHE, 'sources/67223d5bee47/cryptodev-linux-1.14.tar.gz');
 describe.skipIf(!existsSync(PINNED))(`real cryptodev-linux 1.14 (${existsSync(PINNED) ? 'cached' : `skipped: ${PINNED} is absent`})`, () => {
-  it('passes the known-answer tests and upstream\'s checks in an aarch64 guest', async () => {
+  it("passes the known-answer tests and upstream's checks in an aarch64 guest", async () => {
     const out = tempDir('real');
     const r = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--out', out, '--test', '--json']);
     expect(r.exitCode, show(r)).toBe(0);
@@ -111,7 +112,7 @@ describe.skipIf(!existsSync(PINNED))(`real cryptodev-linux 1.14 (${existsSync(PI
 });
 
 describe('--kernel-image with a kernel RPM', () => {
-  it('boots the image from a package laid out like Fedora\'s kernel-core, with its crypto modules', async () => {
+  it("boots the image from a package laid out like Fedora's kernel-core, with its crypto modules", async () => {
     const out = tempDir('krpm-out');
     const built = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', out, '--json']);
     expect(built.exitCode, show(built)).toBe(0);
@@ -124,13 +125,25 @@ describe('--kernel-image with a kernel RPM', () => {
     cpSync(join(image, 'lib'), join(payload, 'lib'), { recursive: true });
     cpSync(join(image, 'boot', `vmlinuz-${release}`), join(payload, 'lib/modules', release, 'vmlinuz'));
     const spec = join(top, 'kernel-core.spec');
-    writeFileSync(spec, [
-      'Name: kernel-core', `Version: ${release.split('-')[0]}`, 'Release: 1', 'Summary: test kernel', 'License: GPL-2.0-only',
-      '%global __os_install_post %{nil}', '%global debug_package %{nil}',
-      '%description', 'test kernel in kernel-core layout',
-      '%install', `cp -a ${payload}/lib %{buildroot}/`,
-      '%files', `/lib/modules/${release}`, '',
-    ].join('\n'));
+    writeFileSync(
+      spec,
+      [
+        'Name: kernel-core',
+        `Version: ${release.split('-')[0]}`,
+        'Release: 1',
+        'Summary: test kernel',
+        'License: GPL-2.0-only',
+        '%global __os_install_post %{nil}',
+        '%global debug_package %{nil}',
+        '%description',
+        'test kernel in kernel-core layout',
+        '%install',
+        `cp -a ${payload}/lib %{buildroot}/`,
+        '%files',
+        `/lib/modules/${release}`,
+        '',
+      ].join('\n'),
+    );
     await execa('rpmbuild', ['-bb', '--target', 'aarch64', '--define', `_topdir ${top}`, '--nodeps', spec]);
     const rpm = join(top, 'RPMS/aarch64', readdirSync(join(top, 'RPMS/aarch64'))[0]!);
     const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--kernel-image', rpm, '--json'], { cacheDir: tempDir('krpm-cache') });
@@ -149,7 +162,9 @@ describe('--kernel-image with a kernel RPM', () => {
     const kmod = join(dest, readdirSync(dest).find((f) => f.startsWith('kmod-'))!);
     const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--kernel-image', kmod]);
     expect(r.exitCode, show(r)).toBe(2);
-    expect(r.stderr).toMatch(/holds no kernel image for 6\S+ \(looked for \/lib\/modules\/\S+\/vmlinuz, \/usr\/lib\/modules\/\S+\/vmlinuz and \/boot\/vmlinuz-/);
+    expect(r.stderr).toMatch(
+      /holds no kernel image for 6\S+ \(looked for \/lib\/modules\/\S+\/vmlinuz, \/usr\/lib\/modules\/\S+\/vmlinuz and \/boot\/vmlinuz-/,
+    );
   });
 });
 
@@ -160,7 +175,9 @@ describe('test --dry-run', () => {
     expect(built.exitCode, show(built)).toBe(0);
     const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--dry-run']);
     expect(r.exitCode, show(r)).toBe(0);
-    expect(r.stdout).toMatch(/timeout 120 qemu-system-aarch64 -M virt -cpu cortex-a57 -m 512 -nographic -nic none -no-reboot -kernel \S+vmlinuz-6\S+-arm64 -initrd \S+initramfs\.cpio\.gz -append 'console=ttyAMA0 panic=-1 rdinit=\/init loglevel=4'/);
+    expect(r.stdout).toMatch(
+      /timeout 120 qemu-system-aarch64 -M virt -cpu cortex-a57 -m 512 -nographic -nic none -no-reboot -kernel \S+vmlinuz-6\S+-arm64 -initrd \S+initramfs\.cpio\.gz -append 'console=ttyAMA0 panic=-1 rdinit=\/init loglevel=4'/,
+    );
     expect(r.stdout).toContain('must say pass');
     expect(r.stdout).toContain("# could not run: kat-aes-128-cbc: crypto/cryptodev.h in cryptodev-linux-devel-0.1-1.local.noarch.rpm is not cryptodev-linux's");
     expect(r.stdout).toMatch(/rpm --root \S+ --dbpath \/var\/lib\/rpm -i --nodeps --ignorearch --noscripts --nosignature \S+kmod-cryptodev-6\S+\.aarch64\.rpm/);

@@ -3,11 +3,12 @@
  * command that would create a file named PWNED if rpm, the shell or EJS ever ran it, then searches everywhere the
  * build ran (its working directory, its cache and its output) for that file.
  */
-import { execa } from 'execa';
+
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, ROOT, armkit, installedAmd64Release, show, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, installedAmd64Release, ROOT, show, tempDir } from '../helpers/cli.js';
 import { rpmField, rpmQuery } from '../helpers/rpm.js';
 
 const amd64 = installedAmd64Release();
@@ -69,7 +70,10 @@ describe.skipIf(!amd64)('hostile values never run', () => {
       .replace(/^summary: .*$/m, 'summary: "Offload 100% %(touch PWNED) %{_bindir}"')
       .replace(/^description: \|\n/m, 'description: |\n  %files\n  %(touch PWNED) and 50%\n');
     writeFileSync(join(recipes, 'cryptodev.yaml'), recipe);
-    const r = await armkit(['build', 'cryptodev', '--recipes', recipes, '--kernel', amd64!, '--source', FIXTURE_MODULE, '--out', s.out], { cwd: s.cwd, cacheDir: s.cache });
+    const r = await armkit(['build', 'cryptodev', '--recipes', recipes, '--kernel', amd64!, '--source', FIXTURE_MODULE, '--out', s.out], {
+      cwd: s.cwd,
+      cacheDir: s.cache,
+    });
     expect(r.exitCode, show(r)).toBe(0);
     expect(findPwned(s.cwd, s.cache, s.out)).toEqual([]);
     const srpm = join(s.out, 'cryptodev/0.1/x86_64', amd64!, 'cryptodev-linux-0.1-1.local.src.rpm');
@@ -81,7 +85,10 @@ describe.skipIf(!amd64)('hostile values never run', () => {
 
   it('a recipe summary with a newline is a recipe error (exit 3): it would start a new spec line', async () => {
     const recipes = tempDir('hostile-newline');
-    writeFileSync(join(recipes, 'cryptodev.yaml'), readFileSync(join(ROOT, 'recipes/cryptodev.yaml'), 'utf8').replace(/^summary: .*$/m, 'summary: "a\\n%post\\ntouch PWNED"'));
+    writeFileSync(
+      join(recipes, 'cryptodev.yaml'),
+      readFileSync(join(ROOT, 'recipes/cryptodev.yaml'), 'utf8').replace(/^summary: .*$/m, 'summary: "a\\n%post\\ntouch PWNED"'),
+    );
     const r = await armkit(['build', 'cryptodev', '--recipes', recipes, '--kernel', amd64!, '--source', FIXTURE_MODULE, '--dry-run']);
     expect(r.exitCode, show(r)).toBe(3);
     expect(r.stderr).toContain('summary: must be one line');
@@ -124,16 +131,37 @@ describe.skipIf(!amd64)('hostile values never run', () => {
     expect(r.stderr).toContain('which is not a kernel release');
   });
 
-  it('a newline in --out stays inside the dry-run script\'s comments and quotes: sh runs no injected line', async () => {
+  it("a newline in --out stays inside the dry-run script's comments and quotes: sh runs no injected line", async () => {
     const out = `${tempDir('nl-out')}/x\ntouch PWNED\n`;
-    const r = await armkit(['build', 'cryptodev', '--kernel', amd64!, '--source', FIXTURE_MODULE, '--out', out, '--dry-run'], { cacheDir: tempDir('nl-cache') });
+    const r = await armkit(['build', 'cryptodev', '--kernel', amd64!, '--source', FIXTURE_MODULE, '--out', out, '--dry-run'], {
+      cacheDir: tempDir('nl-cache'),
+    });
     expect(r.exitCode, show(r)).toBe(0);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('# ') && l.includes('\\ntouch PWNED')).length).toBeGreaterThan(0);
     // Run the script for real, with every program it calls replaced by a recorder: no "touch PWNED" may run.
     const stubs = tempDir('stubs');
     const log = join(stubs, 'calls.log');
     const programs = new Set([...r.stdout.matchAll(/(?:^|[;&|({]\s*|\$\()\s*([a-z][a-z0-9_.-]+)/gm)].map((m) => m[1]!));
-    for (const p of [...programs, 'touch', 'rm', 'cp', 'mv', 'tar', 'rpmbuild', 'rpm2cpio', 'cpio', 'file', 'grep', 'sha256sum', 'curl', 'sed', 'sort', 'find', 'gzip', 'timeout']) {
+    for (const p of [
+      ...programs,
+      'touch',
+      'rm',
+      'cp',
+      'mv',
+      'tar',
+      'rpmbuild',
+      'rpm2cpio',
+      'cpio',
+      'file',
+      'grep',
+      'sha256sum',
+      'curl',
+      'sed',
+      'sort',
+      'find',
+      'gzip',
+      'timeout',
+    ]) {
       // One NUL-terminated record per call: an argument may hold a newline (that is the point of this case).
       writeFileSync(join(stubs, p), `#!/bin/sh\nprintf '%s\\0' "${p} $*" >> ${log}\n`, { mode: 0o755 });
     }
@@ -161,7 +189,9 @@ describe.skipIf(!amd64)('hostile values never run', () => {
     cpSync(FIXTURE_MODULE, src, { recursive: true });
     const r = await armkit(['build', 'cryptodev', '--kernel', amd64!, '--source', src, '--version', '1.14', '--out', s.out], { cwd: s.cwd, cacheDir: s.cache });
     expect(r.exitCode, show(r)).toBe(0);
-    expect(r.stderr).toContain("no checksum applies to a local source that is not one of the recipe's pinned archives; its packages are marked Release 1.local");
+    expect(r.stderr).toContain(
+      "no checksum applies to a local source that is not one of the recipe's pinned archives; its packages are marked Release 1.local",
+    );
     const files = readdirSync(join(s.out, 'cryptodev/1.14/x86_64', amd64!));
     expect(files).toContain(`kmod-cryptodev-${amd64}-1.14-1.local.x86_64.rpm`);
     expect(JSON.parse(readFileSync(join(s.out, 'cryptodev/1.14/x86_64', amd64!, 'manifest.json'), 'utf8')).source.verified).toBe(false);
@@ -171,12 +201,14 @@ describe.skipIf(!amd64)('hostile values never run', () => {
 describe('armkit spec openssl runs nothing in the spec with --no-verify', () => {
   const spec = () => {
     const dir = tempDir('spec-pwned');
-    const text = readFileSync(join(ROOT, 'test/fixtures/specs/fedora-style-3.0.9.spec'), 'utf8').replace(/^(Name:.*)$/m, '$1\n%global armkit_probe %(touch PWNED)').replace(/^URL:.*$/m, 'URL: https://example.org/%{armkit_probe}');
+    const text = readFileSync(join(ROOT, 'test/fixtures/specs/fedora-style-3.0.9.spec'), 'utf8')
+      .replace(/^(Name:.*)$/m, '$1\n%global armkit_probe %(touch PWNED)')
+      .replace(/^URL:.*$/m, 'URL: https://example.org/%{armkit_probe}');
     writeFileSync(join(dir, 'openssl.spec'), text);
     return { dir, file: join(dir, 'openssl.spec') };
   };
 
-  it('rpmspec -P (the default check) would run it: the README\'s warning is true', async () => {
+  it("rpmspec -P (the default check) would run it: the README's warning is true", async () => {
     const { dir, file } = spec();
     const r = await armkit(['spec', 'openssl', '--spec', file, '--out', join(dir, 'out')], { cwd: dir });
     expect(r.exitCode, show(r)).toBe(0);

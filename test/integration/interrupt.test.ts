@@ -4,13 +4,14 @@
  * SIGINT, SIGTERM and SIGHUP, and then exits 130, 143 or 129. Every process armkit starts inherits a marker in its
  * environment; afterwards no process on the machine may carry it.
  */
-import { execa, type ResultPromise } from 'execa';
+
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURE_MODULE, FIXTURE_VERSION, ROOT, TEST_CACHE, armkit, show, tempDir } from '../helpers/cli.js';
+import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, ROOT, show, TEST_CACHE, tempDir } from '../helpers/cli.js';
 
 /** PIDs of the processes whose environment holds the marker (readable as root, and for our own processes). */
 function marked(mark: string): Array<{ pid: number; cmd: string }> {
@@ -75,19 +76,34 @@ describe('interrupting armkit stops everything it started', () => {
     expect(before.map((p) => p.cmd)).toEqual(expect.arrayContaining([expect.stringMatching(/^make /), expect.stringMatching(/^sh -c sleep 300/)]));
   });
 
-  it('SIGINT during rpmbuild: exit 130, rpmbuild\'s shell, make and sleep are gone, out/ untouched', async () => {
+  it("SIGINT during rpmbuild: exit 130, rpmbuild's shell, make and sleep are gone, out/ untouched", async () => {
     const mark = randomUUID();
     const out = tempDir('int-out');
     const child = start(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--source', slowSource(), '--out', out], mark);
     const { stderr, before } = await interrupt(child, mark, /^sleep 300/, 'SIGINT', 130);
-    expect(before.map((p) => p.cmd)).toEqual(expect.arrayContaining([expect.stringMatching(/^rpmbuild /), expect.stringMatching(/^(\/usr\/bin\/)?make /), expect.stringMatching(/^\/bin\/sh -e /)]));
+    expect(before.map((p) => p.cmd)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^rpmbuild /), expect.stringMatching(/^(\/usr\/bin\/)?make /), expect.stringMatching(/^\/bin\/sh -e /)]),
+    );
     expect(stderr).toContain('armkit: interrupted; stopping the running command and what it started');
     expect(readdirSync(out)).toEqual([]);
   });
 
   it('SIGHUP while QEMU runs the guest: exit 129, QEMU is gone', async () => {
     const out = tempDir('hup-out');
-    const built = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION, '--out', out]);
+    const built = await armkit([
+      'build',
+      'cryptodev',
+      '--arch',
+      'aarch64',
+      '--kernel',
+      'debian:latest',
+      '--source',
+      FIXTURE_MODULE,
+      '--version',
+      FIXTURE_VERSION,
+      '--out',
+      out,
+    ]);
     expect(built.exitCode, show(built)).toBe(0);
     const mark = randomUUID();
     const child = start(['test', 'cryptodev', '--arch', 'aarch64', '--out', out], mark);
@@ -117,7 +133,11 @@ describe('interrupting armkit stops everything it started', () => {
       const mark = randomUUID();
       const out = tempDir('dl-out');
       // Headers from the suite's cache would need apt; an installed release needs nothing.
-      const release = readdirSync('/usr/src').filter((d) => /^linux-headers-\d.*-amd64$/.test(d)).sort().pop()!.replace(/^linux-headers-/, '');
+      const release = readdirSync('/usr/src')
+        .filter((d) => /^linux-headers-\d.*-amd64$/.test(d))
+        .sort()
+        .pop()!
+        .replace(/^linux-headers-/, '');
       const child = start(['build', 'cryptodev', '--recipes', recipes, '--kernel', release, '--version', '1.14', '--out', out], mark, cache);
       const part = join(cache, 'sources', 'aaaaaaaaaaaa');
       await until('the .part file', () => existsSync(part) && readdirSync(part).some((f) => f.includes('.part-')));

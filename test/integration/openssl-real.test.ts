@@ -5,14 +5,15 @@
  * crypto/cryptodev.h (the devel RPM built from the pinned cryptodev-linux release) the engine is built and must
  * be an aarch64 object; without that header the build is reported as skipped.
  */
-import { execa } from 'execa';
+
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
-import { ROOT, TEST_CACHE, armkit, show, tempDir } from '../helpers/cli.js';
-import { fileType, unpackRpm } from '../helpers/rpm.js';
+import { armkit, ROOT, show, TEST_CACHE, tempDir } from '../helpers/cli.js';
 import { opensslTarball } from '../helpers/openssl-source.js';
+import { fileType, unpackRpm } from '../helpers/rpm.js';
 
 const aarch64 = findArch('aarch64');
 const PINNED = join(TEST_CACHE, 'sources/67223d5bee47/cryptodev-linux-1.14.tar.gz');
@@ -50,24 +51,27 @@ describe('a real OpenSSL 3.0 with the flags armkit chose', () => {
     rmSync(withFlags.tree, { recursive: true, force: true });
   });
 
-  describe.skipIf(!existsSync(PINNED))(`with the real crypto/cryptodev.h (${existsSync(PINNED) ? 'cryptodev-linux 1.14 cached' : `skipped: ${PINNED} is absent, and only cryptodev-linux's own header builds the engine`})`, () => {
-    it('builds engines/devcrypto.so for aarch64', async () => {
-      const out = tempDir('cdev-for-openssl');
-      const cdev = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--out', out, '--json']);
-      expect(cdev.exitCode, show(cdev)).toBe(0);
-      const dest = JSON.parse(cdev.stdout).out as string;
-      const devel = readdirSync(dest).find((f) => f.startsWith('cryptodev-linux-devel-'))!;
-      const header = tempDir('cdev-header');
-      await unpackRpm(join(dest, devel), header);
-      const { tree, enabled } = await configured(tarball, flags, [`-I${join(header, 'usr/include')}`]);
-      expect(enabled).toBe(true);
-      // 3.0 builds engines with the modules (build_modules), after libcrypto.
-      await execa('make', ['-j2', 'build_modules'], { cwd: tree });
-      const engine = join(tree, 'engines', 'devcrypto.so');
-      expect(await fileType(engine)).toMatch(/^ELF 64-bit LSB shared object, ARM aarch64/);
-      const symbols = String((await execa(`${aarch64.cross[0]!.prefix}nm`, ['-D', '--defined-only', engine])).stdout);
-      expect(symbols).toMatch(/ T bind_engine$/m);
-      rmSync(tree, { recursive: true, force: true });
-    }, 1_200_000);
-  });
+  describe.skipIf(!existsSync(PINNED))(
+    `with the real crypto/cryptodev.h (${existsSync(PINNED) ? 'cryptodev-linux 1.14 cached' : `skipped: ${PINNED} is absent, and only cryptodev-linux's own header builds the engine`})`,
+    () => {
+      it('builds engines/devcrypto.so for aarch64', async () => {
+        const out = tempDir('cdev-for-openssl');
+        const cdev = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--out', out, '--json']);
+        expect(cdev.exitCode, show(cdev)).toBe(0);
+        const dest = JSON.parse(cdev.stdout).out as string;
+        const devel = readdirSync(dest).find((f) => f.startsWith('cryptodev-linux-devel-'))!;
+        const header = tempDir('cdev-header');
+        await unpackRpm(join(dest, devel), header);
+        const { tree, enabled } = await configured(tarball, flags, [`-I${join(header, 'usr/include')}`]);
+        expect(enabled).toBe(true);
+        // 3.0 builds engines with the modules (build_modules), after libcrypto.
+        await execa('make', ['-j2', 'build_modules'], { cwd: tree });
+        const engine = join(tree, 'engines', 'devcrypto.so');
+        expect(await fileType(engine)).toMatch(/^ELF 64-bit LSB shared object, ARM aarch64/);
+        const symbols = String((await execa(`${aarch64.cross[0]!.prefix}nm`, ['-D', '--defined-only', engine])).stdout);
+        expect(symbols).toMatch(/ T bind_engine$/m);
+        rmSync(tree, { recursive: true, force: true });
+      }, 1_200_000);
+    },
+  );
 });

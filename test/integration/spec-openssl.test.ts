@@ -3,14 +3,15 @@
  * sorts right under rpm's own comparison; a source RPM built with rpmbuild -bs goes through the CLI; a failure
  * leaves --out as it was.
  */
-import { execa } from 'execa';
+
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
 import { patchOpensslSpec } from '../../src/rpmspec/openssl.js';
 import { defineArgs, PARSE_FALLBACK_MACROS } from '../../src/rpmspec/rpm-macros.js';
-import { ROOT, armkit, show, snapshot, tempDir } from '../helpers/cli.js';
+import { armkit, ROOT, show, snapshot, tempDir } from '../helpers/cli.js';
 
 const CORPUS = resolve(ROOT, '../shared/fixtures/specs');
 const haveCorpus = existsSync(CORPUS);
@@ -24,7 +25,9 @@ const DIST = ['--define', 'dist .fc43'];
 /** The host's rpm lacks Fedora's macros; the same fallbacks armkit supplies, defined only where missing. */
 async function parseDefines(): Promise<string[]> {
   const probe = PARSE_FALLBACK_MACROS.map((m) => `%{?${m.name}:1}%{!?${m.name}:0}`).join(' ');
-  const defined = String((await execa('rpm', ['--eval', probe])).stdout).trim().split(/\s+/);
+  const defined = String((await execa('rpm', ['--eval', probe])).stdout)
+    .trim()
+    .split(/\s+/);
   return defineArgs(PARSE_FALLBACK_MACROS.filter((_, i) => defined[i] !== '1'));
 }
 
@@ -62,8 +65,14 @@ describe('patched specs with the real rpm', () => {
   });
 
   const inputs = [
-    ...(haveCorpus ? readdirSync(CORPUS).filter((f) => f.endsWith('.spec')).map((f) => join(CORPUS, f)) : []),
-    ...readdirSync(FIXTURES).filter((f) => f.endsWith('.spec') && !f.startsWith('no-configure')).map((f) => join(FIXTURES, f)),
+    ...(haveCorpus
+      ? readdirSync(CORPUS)
+          .filter((f) => f.endsWith('.spec'))
+          .map((f) => join(CORPUS, f))
+      : []),
+    ...readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.spec') && !f.startsWith('no-configure'))
+      .map((f) => join(FIXTURES, f)),
   ].sort();
   const patchable = inputs.filter((file) => {
     try {
@@ -92,7 +101,11 @@ describe('patched specs with the real rpm', () => {
         const r = await execa('rpmspec', ['-P', '--target', target, ...defines, ...DIST, patched], { reject: false });
         expect(r.exitCode, String(r.stderr)).toBe(0);
         const command = configureCommand(String(r.stdout), /(\.\/|\/|perl )(Configure|config)\b/).join('\n');
-        for (const flag of result.flags) expect(command.split(/\s+/).filter((w) => w === flag), `${target}: ${command}`).toHaveLength(1);
+        for (const flag of result.flags)
+          expect(
+            command.split(/\s+/).filter((w) => w === flag),
+            `${target}: ${command}`,
+          ).toHaveLength(1);
       }
     });
 
@@ -113,12 +126,14 @@ describe('patched specs with the real rpm', () => {
 
 describe('rpm.vercmp itself (so the check above can fail)', () => {
   it('orders releases as rpm does', async () => {
-    expect(await vercmp([
-      ['1:3.5.1-4.fc43', '1:3.5.1-4.fc43.cryptodev1'],
-      ['1:3.5.1-4.fc43.cryptodev1', '1:3.5.1-5.fc43'],
-      ['1:3.5.1-4.cryptodev1.fc43', '1:3.5.1-4.fc43'],
-      ['1:3.5.1-4.fc43~x', '1:3.5.1-4.fc43'],
-    ])).toEqual([-1, -1, -1, -1]);
+    expect(
+      await vercmp([
+        ['1:3.5.1-4.fc43', '1:3.5.1-4.fc43.cryptodev1'],
+        ['1:3.5.1-4.fc43.cryptodev1', '1:3.5.1-5.fc43'],
+        ['1:3.5.1-4.cryptodev1.fc43', '1:3.5.1-4.fc43'],
+        ['1:3.5.1-4.fc43~x', '1:3.5.1-4.fc43'],
+      ]),
+    ).toEqual([-1, -1, -1, -1]);
   });
 });
 
@@ -170,8 +185,20 @@ describe('armkit spec openssl through the CLI', () => {
       files: { spec: join(dest, 'openssl.spec'), diff: join(dest, 'openssl.spec.diff'), config: join(dest, 'devcrypto.cnf') },
       parse: { checked: true },
     });
-    expect(doc.changes.map((c: { kind: string }) => c.kind)).toEqual(['bcond', 'release', 'source', 'build-requires', 'recommends', 'configure', 'disabling-option', 'install', 'files', 'changelog']);
-    for (const c of doc.changes) expect(c).toEqual({ kind: expect.any(String), what: expect.any(String), why: expect.any(String), lines: expect.any(Array), removed: expect.any(Array) });
+    expect(doc.changes.map((c: { kind: string }) => c.kind)).toEqual([
+      'bcond',
+      'release',
+      'source',
+      'build-requires',
+      'recommends',
+      'configure',
+      'disabling-option',
+      'install',
+      'files',
+      'changelog',
+    ]);
+    for (const c of doc.changes)
+      expect(c).toEqual({ kind: expect.any(String), what: expect.any(String), why: expect.any(String), lines: expect.any(Array), removed: expect.any(Array) });
     expect(readdirSync(dest).sort()).toEqual(['devcrypto.cnf', 'openssl.spec', 'openssl.spec.diff']);
     expect(readFileSync(join(dest, 'devcrypto.cnf'), 'utf8')).toContain('dynamic_path = @ENGINESDIR@/devcrypto.so');
     // Nothing on stdout but the JSON document.
@@ -236,8 +263,18 @@ describe('a failure leaves --out untouched', () => {
   });
 
   const cases: Array<[string, number, string[], RegExp]> = [
-    ['no Configure invocation (verification)', 5, ['--spec', join(FIXTURES, 'no-configure-3.0.0.spec')], /no OpenSSL Configure invocation found in %build .*searched for/],
-    ['a bad --release-suffix (usage)', 2, ['--spec', join(FIXTURES, 'fedora-style-3.0.9.spec'), '--release-suffix', '.x~1'], /--release-suffix \.x~1: "~" sorts before everything/],
+    [
+      'no Configure invocation (verification)',
+      5,
+      ['--spec', join(FIXTURES, 'no-configure-3.0.0.spec')],
+      /no OpenSSL Configure invocation found in %build .*searched for/,
+    ],
+    [
+      'a bad --release-suffix (usage)',
+      2,
+      ['--spec', join(FIXTURES, 'fedora-style-3.0.9.spec'), '--release-suffix', '.x~1'],
+      /--release-suffix \.x~1: "~" sorts before everything/,
+    ],
     ['neither --spec nor --srpm (usage)', 2, [], /--spec FILE, or a source RPM with --srpm FILE/],
     ['a missing spec file (usage)', 2, ['--spec', join(work, 'nope.spec')], /--spec .*nope\.spec: no such file/],
     ['a file that is not a source RPM (step failed)', 1, ['--srpm', join(FIXTURES, 'fedora-style-3.0.9.spec')], /rpm2cpio/],
@@ -245,7 +282,12 @@ describe('a failure leaves --out untouched', () => {
   if (haveCorpus) {
     cases.push(['OpenSSL 4.0.1 (refused)', 5, ['--spec', join(CORPUS, 'fedora-4.0.1-5.spec')], /OpenSSL 4\.0\.1 cannot .*last usable series is 3\.x/s]);
     cases.push(['OpenSSL 0.9.8n (refused)', 5, ['--spec', join(CORPUS, 'fedora-0.9.8n-2.spec')], /OCF-Linux/]);
-    cases.push(['not an OpenSSL spec', 5, ['--spec', join(CORPUS, 'fedora-openssl-pkcs11-autorelease.spec')], /is not an OpenSSL spec: it builds "openssl-pkcs11"/]);
+    cases.push([
+      'not an OpenSSL spec',
+      5,
+      ['--spec', join(CORPUS, 'fedora-openssl-pkcs11-autorelease.spec')],
+      /is not an OpenSSL spec: it builds "openssl-pkcs11"/,
+    ]);
   }
 
   it.each(cases)('%s: exit %i, out/ as it was', async (_name, code, args, message) => {

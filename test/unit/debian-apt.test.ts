@@ -1,14 +1,14 @@
-import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import {
+  type AptSource,
   debianSourcesFor,
+  PrivateApt,
   parseAptSources,
   parseDependsTarget,
   parsePackageStanza,
-  PrivateApt,
   renderSourcesList,
-  type AptSource,
 } from '../../src/kernel/debian.js';
 import { catchArmkit, fakeHost } from './helpers.js';
 
@@ -78,7 +78,12 @@ describe('parseAptSources', () => {
 
 describe('debianSourcesFor', () => {
   const host: AptSource[] = [
-    { uri: 'http://deb.debian.org/debian', suites: ['bookworm', 'bookworm-updates', 'bookworm-backports'], components: ['main', 'contrib'], signedBy: '/k.gpg' },
+    {
+      uri: 'http://deb.debian.org/debian',
+      suites: ['bookworm', 'bookworm-updates', 'bookworm-backports'],
+      components: ['main', 'contrib'],
+      signedBy: '/k.gpg',
+    },
     { uri: 'http://security.debian.org/debian-security', suites: ['bookworm-security'], components: ['main'] },
     { uri: 'http://deb.debian.org/debian', suites: ['sid'], components: ['main'] },
     { uri: 'http://ppa.example/x', suites: ['bookworm'], components: ['extras'] },

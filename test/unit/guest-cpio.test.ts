@@ -12,8 +12,7 @@ const sh = (script: string, args: string[], cwd?: string): string =>
 /** Unpacks with the real gunzip and cpio, as an initramfs consumer would read it. */
 const unpack = (archive: string, dest: string) => sh('gunzip -c "$1" | cpio -idm --quiet', [archive], dest);
 const list = (archive: string): string[] => sh('gunzip -c "$1" | cpio -t --quiet', [archive]).split('\n').filter(Boolean);
-const listVerbose = (archive: string): string[] =>
-  sh('gunzip -c "$1" | cpio -tv --numeric-uid-gid --quiet', [archive]).split('\n').filter(Boolean);
+const listVerbose = (archive: string): string[] => sh('gunzip -c "$1" | cpio -tv --numeric-uid-gid --quiet', [archive]).split('\n').filter(Boolean);
 
 // Binary bytes, lengths that are not multiples of 4 (padding), NUL and 0xff.
 const BLOB = Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x00, 0xff, 0x0a, 0x0d, 0x01]);
@@ -23,7 +22,7 @@ const INIT = '#!/bin/busybox sh\necho hello\n';
 function guestRoot(): string {
   const root = tempDir();
   writeTree(root, {
-    'init': INIT,
+    init: INIT,
     'bin/busybox': '#!/bin/sh\nexit 0\n',
     'lib/modules/6.1.0-56-arm64/extra/cryptodev/cryptodev.ko': '',
     'etc/modules-load.d/cryptodev.conf': 'cryptodev\n',
@@ -88,9 +87,7 @@ describe('packInitramfs', () => {
     expect(readlinkSync(join(out, 'bin/sh'))).toBe('busybox');
 
     // Nothing more and nothing less than the tree.
-    expect(sh('find . -mindepth 1 | sed "s|^\\./||" | LC_ALL=C sort', [], out).split('\n').filter(Boolean)).toEqual(
-      [...EXPECTED_ORDER].sort(),
-    );
+    expect(sh('find . -mindepth 1 | sed "s|^\\./||" | LC_ALL=C sort', [], out).split('\n').filter(Boolean)).toEqual([...EXPECTED_ORDER].sort());
   });
 
   it('writes mtime 0 by default and the given mtime otherwise', () => {

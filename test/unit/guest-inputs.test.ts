@@ -12,8 +12,19 @@ const DEVEL = 'cryptodev-linux-devel-1.14-1.aarch64.rpm';
 /** A manifest as armkit writes it (schema 2), with the given fields. */
 function validManifest(fields: Record<string, unknown>): string {
   return JSON.stringify({
-    schema: 2, recipe: 'cryptodev', kind: 'kmod', package: 'cryptodev-linux', version: 'x', arch: 'aarch64', mode: 'cross', engine: 'local',
-    source: { kind: 'recipe', verified: true }, armkit: '0', createdAt: '2026-01-01T00:00:00Z', artifacts: [], ...fields,
+    schema: 2,
+    recipe: 'cryptodev',
+    kind: 'kmod',
+    package: 'cryptodev-linux',
+    version: 'x',
+    arch: 'aarch64',
+    mode: 'cross',
+    engine: 'local',
+    source: { kind: 'recipe', verified: true },
+    armkit: '0',
+    createdAt: '2026-01-01T00:00:00Z',
+    artifacts: [],
+    ...fields,
   });
 }
 
@@ -108,7 +119,15 @@ describe('upstreamChecks', () => {
   const makefile = (text: string) => join(writeTree(tempDir(), { 'tests/Makefile': text }), 'tests/Makefile');
 
   it("reads the programs of upstream's check target, in order", () => {
-    expect(upstreamChecks(makefile(UPSTREAM_MAKEFILE))).toEqual(['cipher', 'hmac', 'async_cipher', 'async_hmac', 'cipher-aead-srtp', 'cipher-gcm', 'cipher-aead']);
+    expect(upstreamChecks(makefile(UPSTREAM_MAKEFILE))).toEqual([
+      'cipher',
+      'hmac',
+      'async_cipher',
+      'async_hmac',
+      'cipher-aead-srtp',
+      'cipher-gcm',
+      'cipher-aead',
+    ]);
   });
 
   it('reads CRLF Makefiles the same', () => {
@@ -225,7 +244,9 @@ describe('latestBuild with a kernel', () => {
   it('picks the build made for that kernel release or --kernel form, and names the others when none matches', () => {
     const out = tempDir();
     const write = (version: string, createdAt: string, release: string, spec: string) =>
-      writeTree(out, { [`cryptodev/${version}/aarch64/${release}/manifest.json`]: validManifest({ createdAt, kernel: { release, version: '6.1', spec, dir: '/k' } }) });
+      writeTree(out, {
+        [`cryptodev/${version}/aarch64/${release}/manifest.json`]: validManifest({ createdAt, kernel: { release, version: '6.1', spec, dir: '/k' } }),
+      });
     write('1.14', '2026-01-02T00:00:00Z', '6.1.0-56-arm64', 'debian:latest');
     write('1.14^20251105git08644db', '2026-01-03T00:00:00Z', '6.12.9-arm64', '/k/6.12');
     const aarch64 = findArch('aarch64');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import type { GuestAssets } from '../../src/guest/assets.js';
 import { parseSerialLog } from '../../src/guest/report.js';
-import { planGuestTest, qemuArgv, type GuestTestInput } from '../../src/plan/guest-test.js';
+import { type GuestTestInput, planGuestTest, qemuArgv } from '../../src/plan/guest-test.js';
 import type { Plan, Step } from '../../src/step.js';
 import { tempDir } from './helpers.js';
 
@@ -60,15 +60,22 @@ describe('qemuArgv', () => {
   it('boots aarch64 on virt/cortex-a57 with the serial console on ttyAMA0 and no -accel', () => {
     expect(qemuArgv(findArch('aarch64'), '/k/Image', '/i.cpio.gz')).toEqual([
       'qemu-system-aarch64',
-      '-M', 'virt',
-      '-cpu', 'cortex-a57',
-      '-m', '512',
+      '-M',
+      'virt',
+      '-cpu',
+      'cortex-a57',
+      '-m',
+      '512',
       '-nographic',
-      '-nic', 'none',
+      '-nic',
+      'none',
       '-no-reboot',
-      '-kernel', '/k/Image',
-      '-initrd', '/i.cpio.gz',
-      '-append', 'console=ttyAMA0 panic=-1 rdinit=/init loglevel=4',
+      '-kernel',
+      '/k/Image',
+      '-initrd',
+      '/i.cpio.gz',
+      '-append',
+      'console=ttyAMA0 panic=-1 rdinit=/init loglevel=4',
     ]);
   });
 
@@ -214,11 +221,19 @@ describe('planGuestTest', () => {
     expect(skipped).not.toContain('aarch64-linux-gnu-gcc');
   });
 
-  it('compiles the known-answer program statically against the devel package\'s header, and keeps it in the cache', () => {
+  it("compiles the known-answer program statically against the devel package's header, and keeps it in the cache", () => {
     const plan = planGuestTest(input());
     const cc = stepsOf(plan, 'exec').find((s) => s.argv[0] === 'aarch64-linux-gnu-gcc')!;
     expect(cc.argv).toEqual([
-      'aarch64-linux-gnu-gcc', '-static', '-O2', '-Wall', '-I', '/w/inputs/devel/usr/include', '-o', '/w/guest/kat/armkit-kat', '/w/guest/armkit-kat.c',
+      'aarch64-linux-gnu-gcc',
+      '-static',
+      '-O2',
+      '-Wall',
+      '-I',
+      '/w/inputs/devel/usr/include',
+      '-o',
+      '/w/guest/kat/armkit-kat',
+      '/w/guest/armkit-kat.c',
     ]);
     // The devel package is unpacked by the plan itself (a dry run unpacks nothing).
     const unpack = stepsOf(plan, 'exec').find((s) => s.argv[0] === 'rpm2cpio' && s.argv[1] === '/out/devel.rpm')!;
@@ -235,7 +250,11 @@ describe('planGuestTest', () => {
     const plan = planGuestTest(input(CACHED_BOTH));
     expect(stepsOf(plan, 'exec').map((s) => s.argv[0])).toEqual(['rpm', 'rpm', 'depmod']);
     expect(stepsOf(plan, 'copy').find((c) => c.to === `${ROOT}/usr/bin/armkit-kat`)!.from).toBe('/c/guest/built/kat-k1/armkit-kat');
-    expect(stepsOf(plan, 'copy').filter((c) => c.title.startsWith('Add upstream test')).map((c) => c.from)).toEqual(['/c/guest/built/upstream-k2/cipher', '/c/guest/built/upstream-k2/hmac']);
+    expect(
+      stepsOf(plan, 'copy')
+        .filter((c) => c.title.startsWith('Add upstream test'))
+        .map((c) => c.from),
+    ).toEqual(['/c/guest/built/upstream-k2/cipher', '/c/guest/built/upstream-k2/hmac']);
     expect(reportStep(plan).expected).toContain('kat-sha256');
   });
 
@@ -243,7 +262,11 @@ describe('planGuestTest', () => {
     const plan = planGuestTest(input());
     const make = stepsOf(plan, 'exec').find((s) => s.argv[0] === 'make')!;
     expect(make.argv).toEqual(['make', '-C', '/w/guest/upstream/tests', 'CC=aarch64-linux-gnu-gcc', 'LDFLAGS=-static', 'cipher', 'hmac']);
-    expect(stepsOf(plan, 'copy').filter((c) => c.title.startsWith('Add upstream test')).map((c) => [c.from, c.to])).toEqual([
+    expect(
+      stepsOf(plan, 'copy')
+        .filter((c) => c.title.startsWith('Add upstream test'))
+        .map((c) => [c.from, c.to]),
+    ).toEqual([
       ['/w/guest/upstream-built/cipher', `${ROOT}/usr/libexec/armkit-upstream-tests/cipher`],
       ['/w/guest/upstream-built/hmac', `${ROOT}/usr/libexec/armkit-upstream-tests/hmac`],
     ]);
@@ -284,7 +307,10 @@ describe('planGuestTest', () => {
     });
 
     it('has one line per upstream program', () => {
-      const upstreamLines = (plan: Plan) => initOf(plan).split('\n').filter((l) => l.includes('/usr/libexec/armkit-upstream-tests/'));
+      const upstreamLines = (plan: Plan) =>
+        initOf(plan)
+          .split('\n')
+          .filter((l) => l.includes('/usr/libexec/armkit-upstream-tests/'));
       expect(upstreamLines(planGuestTest(input()))).toEqual([
         'if out=$(/usr/libexec/armkit-upstream-tests/cipher 2>&1); then check upstream-cipher pass; else check upstream-cipher fail "exit $?: $(echo "$out" | tail -n 2 | tr \'\\n\' \' \')"; fi',
         'if out=$(/usr/libexec/armkit-upstream-tests/hmac 2>&1); then check upstream-hmac pass; else check upstream-hmac fail "exit $?: $(echo "$out" | tail -n 2 | tr \'\\n\' \' \')"; fi',
@@ -362,7 +388,9 @@ describe('planGuestTest', () => {
 
     it('unload fails with modprobe -r output when the module cannot be removed', () => {
       const unload = block(`if ! grep -q '^cryptodev ' /proc/modules; then`, 'fi');
-      const out = run(`grep() { return 0; }\nmodprobe() { echo "modprobe: can't unload module cryptodev: Resource temporarily unavailable"; return 1; }\n${unload}`);
+      const out = run(
+        `grep() { return 0; }\nmodprobe() { echo "modprobe: can't unload module cryptodev: Resource temporarily unavailable"; return 1; }\n${unload}`,
+      );
       expect(parseSerialLog(out, ['unload'], [])).toEqual([
         { name: 'unload', status: 'fail', detail: "modprobe -r cryptodev: modprobe: can't unload module cryptodev: Resource temporarily unavailable" },
       ]);

@@ -3,10 +3,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { upstreamChecks } from '../../src/commands/test.js';
 import { debFileName } from '../../src/guest/assets.js';
 import { packInitramfs } from '../../src/guest/cpio.js';
 import { parseSerialLog } from '../../src/guest/report.js';
-import { upstreamChecks } from '../../src/commands/test.js';
 import { tempDir } from './helpers.js';
 
 describe('guest regressions', () => {

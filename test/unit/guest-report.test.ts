@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatResults, parseSerialLog, summarize, type CheckResult } from '../../src/guest/report.js';
+import { type CheckResult, formatResults, parseSerialLog, summarize } from '../../src/guest/report.js';
 
 describe('parseSerialLog', () => {
   it('reads pass/fail lines ending in \\r\\n and keeps their detail text', () => {
@@ -81,7 +81,17 @@ describe('parseSerialLog', () => {
   });
 
   it('fails a check that never reports, naming the last five serial lines', () => {
-    const log = ['line 1', 'line 2', 'ARMKIT:CHECK kernel-release pass 6.1.0-56-arm64', 'line 4', 'line 5', 'line 6', 'Kernel panic - not syncing: Attempted to kill init!', '', ''].join('\r\n');
+    const log = [
+      'line 1',
+      'line 2',
+      'ARMKIT:CHECK kernel-release pass 6.1.0-56-arm64',
+      'line 4',
+      'line 5',
+      'line 6',
+      'Kernel panic - not syncing: Attempted to kill init!',
+      '',
+      '',
+    ].join('\r\n');
     expect(parseSerialLog(log, ['kernel-release', 'modules-load'], [])).toEqual([
       { name: 'kernel-release', status: 'pass', detail: '6.1.0-56-arm64' },
       {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import { installedHeaderDirs, parseKernelSpec, resolveKernel } from '../../src/kernel/resolve.js';
 import { catchArmkit, catchArmkitAsync, fakeHost, forbiddenRunner, tempDir, writeTree } from './helpers.js';
@@ -92,7 +92,16 @@ describe('resolveKernel', () => {
   it('resolves a header directory without running anything', async () => {
     const dir = arm64Tree();
     const kernel = await resolveKernel(dir, aarch64, false, ctx(tempDir()));
-    expect(kernel).toEqual({ spec: dir, source: 'directory', dir, release: '6.1.0-56-arm64', version: '6.1.192', prepare: [], tools: [], identity: expect.stringMatching(/^6\.1\.0-56-arm64 symvers:/) });
+    expect(kernel).toEqual({
+      spec: dir,
+      source: 'directory',
+      dir,
+      release: '6.1.0-56-arm64',
+      version: '6.1.192',
+      prepare: [],
+      tools: [],
+      identity: expect.stringMatching(/^6\.1\.0-56-arm64 symvers:/),
+    });
   });
 
   it('refuses a header directory for another architecture', async () => {
@@ -109,11 +118,9 @@ describe('resolveKernel', () => {
     expect(error.message).toContain('no such directory');
   });
 
-  it('a native build without --kernel looks for the running kernel\'s headers', async () => {
+  it("a native build without --kernel looks for the running kernel's headers", async () => {
     const release = '0.0.0-armkit-unit-test';
-    const error = await catchArmkitAsync(() =>
-      resolveKernel(undefined, findArch('x86_64'), true, ctx(tempDir(), fakeHost({ kernelRelease: release }))),
-    );
+    const error = await catchArmkitAsync(() => resolveKernel(undefined, findArch('x86_64'), true, ctx(tempDir(), fakeHost({ kernelRelease: release }))));
     expect(error.kind).toBe('prerequisite');
     expect(error.message).toContain(`No headers for kernel ${release}`);
     expect(error.message).toContain(`/lib/modules/${release}/build`);

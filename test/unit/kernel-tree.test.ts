@@ -1,18 +1,18 @@
-import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
-import {
-  archesOfConfig,
-  assertTreeArch,
-  inspectHeaderTree,
-  treeTools,
-  parseKconfig,
-  parseUtsRelease,
-  parseVersionHeader,
-} from '../../src/kernel/tree.js';
+import { archesOfConfig, assertTreeArch, inspectHeaderTree, parseKconfig, parseUtsRelease, parseVersionHeader, treeTools } from '../../src/kernel/tree.js';
 import { catchArmkit, tempDir, writeTree } from './helpers.js';
 
-const ARM64_CONFIG = ['#', '# Automatically generated file; DO NOT EDIT.', 'CONFIG_ARM64=y', 'CONFIG_64BIT=y', 'CONFIG_CRYPTO=m', '# CONFIG_X86_64 is not set', ''].join('\n');
+const ARM64_CONFIG = [
+  '#',
+  '# Automatically generated file; DO NOT EDIT.',
+  'CONFIG_ARM64=y',
+  'CONFIG_64BIT=y',
+  'CONFIG_CRYPTO=m',
+  '# CONFIG_X86_64 is not set',
+  '',
+].join('\n');
 const ARMV5_CONFIG = ['CONFIG_ARM=y', 'CONFIG_CPU_32v5=y', 'CONFIG_ARCH_KIRKWOOD=y', '# CONFIG_CPU_V7 is not set', ''].join('\n');
 
 function versionHeader(major: number, minor: number, sub: number): string {
@@ -115,7 +115,10 @@ describe('inspectHeaderTree', () => {
   });
 
   it('falls back to the release for the version without a version header', () => {
-    const dir = makeTree({ 'include/generated/uapi/linux/version.h': undefined, 'include/generated/utsrelease.h': '#define UTS_RELEASE "6.8.9-300.fc40.aarch64"\n' });
+    const dir = makeTree({
+      'include/generated/uapi/linux/version.h': undefined,
+      'include/generated/utsrelease.h': '#define UTS_RELEASE "6.8.9-300.fc40.aarch64"\n',
+    });
     expect(inspectHeaderTree(dir).version).toBe('6.8.9');
   });
 
@@ -203,7 +206,11 @@ describe('inspectHeaderTree with an empty version.h (regression)', () => {
 
 describe('treeTools', () => {
   it('asks for pahole only when the tree has BTF for modules and a vmlinux', () => {
-    const files = { Makefile: '', 'include/generated/utsrelease.h': '#define UTS_RELEASE "6.12.9-amd64"\n', '.config': 'CONFIG_X86_64=y\nCONFIG_DEBUG_INFO_BTF_MODULES=y\n' };
+    const files = {
+      Makefile: '',
+      'include/generated/utsrelease.h': '#define UTS_RELEASE "6.12.9-amd64"\n',
+      '.config': 'CONFIG_X86_64=y\nCONFIG_DEBUG_INFO_BTF_MODULES=y\n',
+    };
     const withoutVmlinux = writeTree(tempDir(), files);
     expect(treeTools(inspectHeaderTree(withoutVmlinux))).toEqual([]);
     const withVmlinux = writeTree(tempDir(), { ...files, vmlinux: 'ELF' });

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import { checkModule, readModuleFacts } from '../../src/kernel/module-check.js';
 import { catchArmkit, tempDir } from './helpers.js';

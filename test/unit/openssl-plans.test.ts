@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import type { GuestAssets } from '../../src/guest/assets.js';
-import { NIST_CBC, OPENSSL_CHECKS, octalEscapes, planGuestTest, type GuestTestInput } from '../../src/plan/guest-test.js';
-import { planOpensslBuild, type OpensslBuildInput } from '../../src/plan/openssl.js';
-import type { ExecStep, Step } from '../../src/step.js';
+import { type GuestTestInput, NIST_CBC, OPENSSL_CHECKS, octalEscapes, planGuestTest } from '../../src/plan/guest-test.js';
+import { type OpensslBuildInput, planOpensslBuild } from '../../src/plan/openssl.js';
 import type { PatchResult } from '../../src/rpmspec/openssl.js';
+import type { ExecStep, Step } from '../../src/step.js';
 
 const aarch64 = findArch('aarch64');
 const x86 = findArch('x86_64');
@@ -95,21 +95,60 @@ describe('build openssl plan', () => {
     engine: 'devcrypto',
     flags: ['enable-devcryptoeng'],
     check: 'openssl engine -t -c devcrypto',
-    config: { file: 'devcrypto.cnf', path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs', dropIn: false, source: 'Source900', content: '[x]\n' },
+    config: {
+      file: 'devcrypto.cnf',
+      path: '%{_sysconfdir}/pki/tls/devcrypto.cnf',
+      package: 'openssl-libs',
+      dropIn: false,
+      source: 'Source900',
+      content: '[x]\n',
+    },
   } as unknown as PatchResult;
   function input(overrides: Partial<OpensslBuildInput>): OpensslBuildInput {
     return {
-      arch: aarch64, mode: 'cross', crossPrefix: 'aarch64-linux-gnu-', engine: 'local', srpm: '/in/openssl.src.rpm', specsInSrpm: ['openssl.spec'],
-      specName: 'openssl.spec', patched, srpmNvr: 'openssl-3.0.9-2.cryptodev1', hostMacros: [['dist', '%{nil}']], diff: '--- a\n', nodeps: true,
-      hostArch: x86, work: '/w', outDir: '/out', armkitVersion: '0.0.0', ...overrides,
+      arch: aarch64,
+      mode: 'cross',
+      crossPrefix: 'aarch64-linux-gnu-',
+      engine: 'local',
+      srpm: '/in/openssl.src.rpm',
+      specsInSrpm: ['openssl.spec'],
+      specName: 'openssl.spec',
+      patched,
+      srpmNvr: 'openssl-3.0.9-2.cryptodev1',
+      hostMacros: [['dist', '%{nil}']],
+      diff: '--- a\n',
+      nodeps: true,
+      hostArch: x86,
+      work: '/w',
+      outDir: '/out',
+      armkitVersion: '0.0.0',
+      ...overrides,
     };
   }
 
   it('local cross: rpmbuild -ba --target with the cross tools in the environment, CPATH for the header the plan unpacks', () => {
     const plan = planOpensslBuild(input({ cryptodevDevel: '/out/cryptodev/devel.rpm' }));
     const ba = execs(plan.steps).find((s) => s.argv.includes('-ba'))!;
-    expect(ba.argv).toEqual(expect.arrayContaining(['--target', 'aarch64', '--define', 'dist %{nil}', '--define', '__strip aarch64-linux-gnu-strip', '--nodeps', '/w/rpmbuild/SPECS/openssl.spec']));
-    expect(ba.env).toEqual({ CC: 'aarch64-linux-gnu-gcc', CXX: 'aarch64-linux-gnu-g++', AR: 'aarch64-linux-gnu-ar', RANLIB: 'aarch64-linux-gnu-ranlib', NM: 'aarch64-linux-gnu-nm', CPATH: '/w/cryptodev-devel/usr/include' });
+    expect(ba.argv).toEqual(
+      expect.arrayContaining([
+        '--target',
+        'aarch64',
+        '--define',
+        'dist %{nil}',
+        '--define',
+        '__strip aarch64-linux-gnu-strip',
+        '--nodeps',
+        '/w/rpmbuild/SPECS/openssl.spec',
+      ]),
+    );
+    expect(ba.env).toEqual({
+      CC: 'aarch64-linux-gnu-gcc',
+      CXX: 'aarch64-linux-gnu-g++',
+      AR: 'aarch64-linux-gnu-ar',
+      RANLIB: 'aarch64-linux-gnu-ranlib',
+      NM: 'aarch64-linux-gnu-nm',
+      CPATH: '/w/cryptodev-devel/usr/include',
+    });
     const unpack = execs(plan.steps).find((s) => s.argv[0] === 'rpm2cpio' && s.argv[1] === '/out/cryptodev/devel.rpm')!;
     expect(plan.steps.indexOf(unpack)).toBeLessThan(plan.steps.indexOf(ba));
     const publish = plan.steps.find((s) => s.kind === 'publish');
@@ -131,17 +170,37 @@ describe('build openssl plan', () => {
     const plan = planOpensslBuild(input({ engine: 'mock', chroot: 'fedora-rawhide-aarch64' }));
     const foreign = execs(plan.steps).find((s) => s.argv[0] === 'mock')!;
     // The host's stand-ins for Fedora macros stay on this host: the chroot's rpm has the real ones.
-    expect(foreign.argv).toEqual(['mock', '-r', 'fedora-rawhide-aarch64', '--forcearch', 'aarch64', '--resultdir', '/w/results', '--rebuild', '/w/rpmbuild/SRPMS/openssl-3.0.9-2.cryptodev1.src.rpm']);
+    expect(foreign.argv).toEqual([
+      'mock',
+      '-r',
+      'fedora-rawhide-aarch64',
+      '--forcearch',
+      'aarch64',
+      '--resultdir',
+      '/w/results',
+      '--rebuild',
+      '/w/rpmbuild/SRPMS/openssl-3.0.9-2.cryptodev1.src.rpm',
+    ]);
     const bs = execs(plan.steps).find((s) => s.argv.includes('-bs'))!;
     expect(bs.argv.slice(-4)).toEqual(['--define', 'dist %{nil}', '--nodeps', '/w/rpmbuild/SPECS/openssl.spec']);
-    const native = execs(planOpensslBuild(input({ engine: 'mock', chroot: 'fedora-rawhide-aarch64', hostArch: aarch64 })).steps).find((s) => s.argv[0] === 'mock')!;
+    const native = execs(planOpensslBuild(input({ engine: 'mock', chroot: 'fedora-rawhide-aarch64', hostArch: aarch64 })).steps).find(
+      (s) => s.argv[0] === 'mock',
+    )!;
     expect(native.argv).not.toContain('--forcearch');
   });
 
   it('copr: one copr-build step and results from the chroot directory; requires copr-cli, not mock', () => {
     const plan = planOpensslBuild(input({ engine: 'copr', chroot: 'fedora-rawhide-aarch64', coprProject: 'me/p' }));
     expect(plan.steps.filter((s) => s.kind === 'copr-build')).toEqual([
-      { kind: 'copr-build', title: 'Copr build in me/p (fedora-rawhide-aarch64)', project: 'me/p', chroot: 'fedora-rawhide-aarch64', srpm: '/w/rpmbuild/SRPMS/openssl-3.0.9-2.cryptodev1.src.rpm', dest: '/w/results', log: 'copr.log' },
+      {
+        kind: 'copr-build',
+        title: 'Copr build in me/p (fedora-rawhide-aarch64)',
+        project: 'me/p',
+        chroot: 'fedora-rawhide-aarch64',
+        srpm: '/w/rpmbuild/SRPMS/openssl-3.0.9-2.cryptodev1.src.rpm',
+        dest: '/w/results',
+        log: 'copr.log',
+      },
     ]);
     expect(plan.requires).toContain('copr-cli');
     expect(plan.requires).not.toContain('mock');

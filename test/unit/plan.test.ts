@@ -1,16 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import type { ResolvedKernel } from '../../src/kernel/resolve.js';
-import {
-  planKmodBuild,
-  planKmodInstall,
-  REPRODUCIBLE_DEFINES,
-  workDirFor,
-  type BuildPlanInput,
-  type InstallPlanInput,
-} from '../../src/plan/kmod.js';
-import type { ExecStep, Plan, Step, WriteStep } from '../../src/step.js';
+import { type BuildPlanInput, type InstallPlanInput, planKmodBuild, planKmodInstall, REPRODUCIBLE_DEFINES, workDirFor } from '../../src/plan/kmod.js';
 import { loadKmodRecipe } from '../../src/recipes/load.js';
+import type { ExecStep, Plan, Step, WriteStep } from '../../src/step.js';
 
 const { recipe } = loadKmodRecipe('cryptodev');
 const source114 = recipe.sources[0]!;
@@ -78,15 +71,39 @@ describe('planKmodBuild', () => {
   it('orders the steps: clean, logs, sources, spec, rpmbuild, check, publish, keep in the build cache', () => {
     const plan = planKmodBuild(crossBuild());
     expect(plan.steps.map((s) => s.kind)).toEqual([
-      'remove', 'mkdir', 'mkdir', 'mkdir', 'symlink', 'symlink', 'fetch', 'copy', 'write', 'write', 'exec', 'check-module', 'publish',
-      'remove', 'copy', 'remove', 'rename', 'remove', 'remove',
+      'remove',
+      'mkdir',
+      'mkdir',
+      'mkdir',
+      'symlink',
+      'symlink',
+      'fetch',
+      'copy',
+      'write',
+      'write',
+      'exec',
+      'check-module',
+      'publish',
+      'remove',
+      'copy',
+      'remove',
+      'rename',
+      'remove',
+      'remove',
     ]);
     // The build cache keeps the published directory under the build's key, whole or not at all.
     const [, clearPartial, keep, clearStale, complete] = plan.steps.slice(-7, -2);
     // rpmbuild runs at a fixed path named by the key: the source RPM records the expanded spec, paths included.
-    expect(plan.steps[4]).toMatchObject({ kind: 'symlink', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa', target: `${workDirFor(crossBuild(), 'build', '/out')}/rpmbuild` });
+    expect(plan.steps[4]).toMatchObject({
+      kind: 'symlink',
+      path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa',
+      target: `${workDirFor(crossBuild(), 'build', '/out')}/rpmbuild`,
+    });
     expect(plan.steps[5]).toMatchObject({ kind: 'symlink', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa.kernel', target: arm64Kernel.dir });
-    expect(plan.steps.slice(-2)).toMatchObject([{ kind: 'remove', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa' }, { kind: 'remove', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa.kernel' }]);
+    expect(plan.steps.slice(-2)).toMatchObject([
+      { kind: 'remove', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa' },
+      { kind: 'remove', path: '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa.kernel' },
+    ]);
     expect(clearPartial).toMatchObject({ kind: 'remove', path: `/cache/builds/${'a'.repeat(64)}.partial` });
     expect(keep).toMatchObject({ kind: 'copy', from: '/out/cryptodev/1.14/aarch64/6.1.0-56-arm64', to: `/cache/builds/${'a'.repeat(64)}.partial` });
     expect(clearStale).toMatchObject({ kind: 'remove', path: `/cache/builds/${'a'.repeat(64)}` });
@@ -163,7 +180,11 @@ describe('planKmodBuild', () => {
     const [publish] = stepsOf(plan, 'publish');
     expect(publish!.dest).toBe('/out/cryptodev/1.14/aarch64/6.1.0-56-arm64');
     expect(plan.locks).toEqual([work, '/out/cryptodev/1.14/aarch64/6.1.0-56-arm64', '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa']);
-    expect(publish!.artifacts).toEqual(['/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/RPMS/aarch64/*.rpm', '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/RPMS/noarch/*.rpm', '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/SRPMS/*.src.rpm']);
+    expect(publish!.artifacts).toEqual([
+      '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/RPMS/aarch64/*.rpm',
+      '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/RPMS/noarch/*.rpm',
+      '/tmp/b/aaaaaaaaaaaaaaaaaaaaaaaa/SRPMS/*.src.rpm',
+    ]);
     expect(publish!.manifest).toMatchObject({
       recipe: 'cryptodev',
       version: '1.14',
@@ -182,7 +203,9 @@ describe('planKmodBuild', () => {
 
   it('requires rpmbuild and the cross toolchain', () => {
     const { requires } = planKmodBuild(crossBuild());
-    expect(requires).toEqual(expect.arrayContaining(['rpmbuild', 'rpm2cpio', 'cpio', 'make', 'aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-strip', 'aarch64-linux-gnu-objdump']));
+    expect(requires).toEqual(
+      expect.arrayContaining(['rpmbuild', 'rpm2cpio', 'cpio', 'make', 'aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-strip', 'aarch64-linux-gnu-objdump']),
+    );
     expect(requires).not.toContain('apt-get');
     expect(planKmodBuild(nativeBuild()).requires).toContain('gcc');
   });
@@ -211,7 +234,8 @@ describe('planKmodBuild', () => {
     });
 
     it('runs depmod for the kernel release in %post and %postun', () => {
-      const section = (name: string) => new RegExp(`^%${name} -n kmod-%\\{kmod_name\\}-%\\{kernel_release\\}\\n/sbin/depmod -a %\\{kernel_release\\} \\|\\| :$`, 'm');
+      const section = (name: string) =>
+        new RegExp(`^%${name} -n kmod-%\\{kmod_name\\}-%\\{kernel_release\\}\\n/sbin/depmod -a %\\{kernel_release\\} \\|\\| :$`, 'm');
       expect(spec).toMatch(section('post'));
       expect(spec).toMatch(section('postun'));
     });
@@ -241,7 +265,9 @@ describe('planKmodBuild', () => {
 
   it('gives different kernels, arches and outputs different work directories', () => {
     const base = planKmodBuild(crossBuild()).logsDir;
-    const otherKernel = planKmodBuild(crossBuild({ kernel: { ...arm64Kernel, dir: '/elsewhere/linux-headers-6.1.0-57-arm64', release: '6.1.0-57-arm64' } })).logsDir;
+    const otherKernel = planKmodBuild(
+      crossBuild({ kernel: { ...arm64Kernel, dir: '/elsewhere/linux-headers-6.1.0-57-arm64', release: '6.1.0-57-arm64' } }),
+    ).logsDir;
     const otherOut = planKmodBuild(crossBuild({ outDir: '/out2' })).logsDir;
     const otherSource = planKmodBuild(crossBuild({ source: { kind: 'recipe', source: recipe.sources[1]! } })).logsDir;
     expect(new Set([base, otherKernel, otherOut, otherSource]).size).toBe(4);
@@ -250,8 +276,32 @@ describe('planKmodBuild', () => {
   it('packs a directory source and warns that no checksum applies', () => {
     const plan = planKmodBuild(crossBuild({ source: { kind: 'directory', path: '/src/cryptodev', version: '1.14' } }));
     const work = workDirFor(crossBuild({ source: { kind: 'directory', path: '/src/cryptodev', version: '1.14' } }), 'build', '/out');
-    expect(plan.steps.map((s) => s.kind)).toEqual(['remove', 'mkdir', 'mkdir', 'mkdir', 'symlink', 'symlink', 'pack', 'write', 'write', 'exec', 'check-module', 'publish', 'remove', 'copy', 'remove', 'rename', 'remove', 'remove']);
-    expect(stepsOf(plan, 'pack')[0]).toMatchObject({ dir: '/src/cryptodev', archive: `${work}/rpmbuild/SOURCES/cryptodev-linux-1.14.tar.gz`, prefix: 'cryptodev-linux-1.14', mtime: Math.floor(NOW.getTime() / 1000) });
+    expect(plan.steps.map((s) => s.kind)).toEqual([
+      'remove',
+      'mkdir',
+      'mkdir',
+      'mkdir',
+      'symlink',
+      'symlink',
+      'pack',
+      'write',
+      'write',
+      'exec',
+      'check-module',
+      'publish',
+      'remove',
+      'copy',
+      'remove',
+      'rename',
+      'remove',
+      'remove',
+    ]);
+    expect(stepsOf(plan, 'pack')[0]).toMatchObject({
+      dir: '/src/cryptodev',
+      archive: `${work}/rpmbuild/SOURCES/cryptodev-linux-1.14.tar.gz`,
+      prefix: 'cryptodev-linux-1.14',
+      mtime: Math.floor(NOW.getTime() / 1000),
+    });
     expect(plan.warnings).toHaveLength(1);
     expect(plan.warnings[0]).toContain('/src/cryptodev');
     expect(plan.warnings[0]).toContain('no checksum');
@@ -261,10 +311,17 @@ describe('planKmodBuild', () => {
 
   it('a cached build publishes the cached files again and runs nothing else', () => {
     const known = [{ file: 'kmod-x.rpm', name: 'kmod-x', version: '1.14', release: '1', arch: 'aarch64', size: 1, sha256: 'b'.repeat(64) }];
-    const plan = planKmodBuild(crossBuild({ cached: '/cache/builds/k', cachedManifest: { artifacts: known, source: { kind: 'recipe', sha256: 'c'.repeat(64), verified: true } } }));
+    const plan = planKmodBuild(
+      crossBuild({ cached: '/cache/builds/k', cachedManifest: { artifacts: known, source: { kind: 'recipe', sha256: 'c'.repeat(64), verified: true } } }),
+    );
     expect(plan.cached).toBe(true);
     expect(plan.steps.map((s) => s.kind)).toEqual(['publish']);
-    expect(plan.steps[0]).toMatchObject({ artifacts: ['/cache/builds/k/*.rpm'], logsDir: '/cache/builds/k/logs', dest: '/out/cryptodev/1.14/aarch64/6.1.0-56-arm64', known });
+    expect(plan.steps[0]).toMatchObject({
+      artifacts: ['/cache/builds/k/*.rpm'],
+      logsDir: '/cache/builds/k/logs',
+      dest: '/out/cryptodev/1.14/aarch64/6.1.0-56-arm64',
+      known,
+    });
     expect(plan.steps[0]!.kind === 'publish' && plan.steps[0].manifest.source.sha256).toBe('c'.repeat(64));
     expect(plan.requires).toEqual([]);
     expect(plan.summary).toMatch(/\(cached: aaaaaaaaaaaa\)$/);
@@ -285,7 +342,7 @@ describe('planKmodBuild', () => {
     expect(plan.warnings).toEqual([]);
   });
 
-  it('runs a kernel\'s prepare steps after the logs directory and before the rpmbuild tree', () => {
+  it("runs a kernel's prepare steps after the logs directory and before the rpmbuild tree", () => {
     const prepare: Step[] = [
       { kind: 'mkdir', title: 'prepare-1', path: '/cache/kernels/x.partial' },
       { kind: 'exec', title: 'prepare-2', argv: ['apt-get', 'download', 'x'], log: 'apt.log' },
@@ -314,7 +371,10 @@ describe('planKmodInstall', () => {
     expect(argv[1]).toEqual(['install', '-D', '-m', '0644', `${work}/src/cryptodev.ko`, '/lib/modules/6.1.0-56-arm64/extra/cryptodev/cryptodev.ko']);
     expect(argv[2]).toEqual(['install', '-D', '-m', '0644', `${work}/src/crypto/cryptodev.h`, '/usr/include/crypto/cryptodev.h']);
     expect(stepsOf(plan, 'write')[0]!.path).toBe('/etc/modules-load.d/cryptodev.conf');
-    expect(argv.slice(-2)).toEqual([['depmod', '-a', '6.1.0-56-arm64'], ['modprobe', 'cryptodev']]);
+    expect(argv.slice(-2)).toEqual([
+      ['depmod', '-a', '6.1.0-56-arm64'],
+      ['modprobe', 'cryptodev'],
+    ]);
     expect(plan.warnings).toEqual([]);
     expect(plan.requires).toEqual(expect.arrayContaining(['make', 'install', 'depmod', 'modprobe', 'aarch64-linux-gnu-gcc']));
   });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ARCHES, findArch } from '../../src/arch.js';
 import { collectChecks, parseUses } from '../../src/commands/doctor.js';
-import { needsFor, qemuFilePackages, tableEntries, USES } from '../../src/prereqs.js';
+import { needsFor, qemuFilePackages, tableEntries, type USES } from '../../src/prereqs.js';
 import { catchArmkit, fakeHost } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -50,13 +50,28 @@ describe('needsFor', () => {
   const names = (use: (typeof USES)[number], arch: string, mode: 'native' | 'cross') => needsFor(use, findArch(arch), mode, host).map((n) => n.name);
 
   it('a cross build needs rpm tools, the prefixed toolchain and Debian kernel tools on Debian', () => {
-    expect(names('build', 'aarch64', 'cross')).toEqual(['rpmbuild', 'rpm', 'rpm2cpio', 'cpio', 'make', 'aarch64-linux-gnu-gcc', 'aarch64-linux-gnu-ld', 'aarch64-linux-gnu-strip', 'aarch64-linux-gnu-objdump', 'apt-get', 'apt-cache', 'dpkg-deb']);
+    expect(names('build', 'aarch64', 'cross')).toEqual([
+      'rpmbuild',
+      'rpm',
+      'rpm2cpio',
+      'cpio',
+      'make',
+      'aarch64-linux-gnu-gcc',
+      'aarch64-linux-gnu-ld',
+      'aarch64-linux-gnu-strip',
+      'aarch64-linux-gnu-objdump',
+      'apt-get',
+      'apt-cache',
+      'dpkg-deb',
+    ]);
     expect(needsFor('build', findArch('aarch64'), 'cross', fakeHost({ family: 'fedora' })).map((n) => n.name)).not.toContain('apt-get');
   });
 
   it('a guest test needs QEMU, the board firmware, the cross compiler and the static libc', () => {
     expect(names('test', 'aarch64', 'cross')).toEqual(expect.arrayContaining(['qemu-system-aarch64', 'aarch64-linux-gnu-gcc', 'libc.a for aarch64']));
-    expect(names('test', 'x86_64', 'native')).toEqual(expect.arrayContaining(['qemu-system-x86_64', 'bios-256k.bin', 'linuxboot_dma.bin', 'gcc', 'libc.a for x86_64']));
+    expect(names('test', 'x86_64', 'native')).toEqual(
+      expect.arrayContaining(['qemu-system-x86_64', 'bios-256k.bin', 'linuxboot_dma.bin', 'gcc', 'libc.a for x86_64']),
+    );
     // An ARM virt board loads no firmware with -kernel and no network card.
     expect(names('test', 'armv7hl', 'cross').filter((n) => n.endsWith('.bin') || n.endsWith('.rom'))).toEqual([]);
     expect(names('test', 'armv5tel', 'cross')).toEqual([]);
@@ -78,13 +93,17 @@ describe('needsFor', () => {
 });
 
 describe('doctor checks', () => {
-  it('by default: build needs are required, test needs optional, the running kernel\'s headers optional', () => {
+  it("by default: build needs are required, test needs optional, the running kernel's headers optional", () => {
     const { checks } = collectChecks(fakeHost({}, ['make']), { arch: 'aarch64' });
     const byName = new Map(checks.map((c) => [c.name, c]));
     expect(byName.get('rpmbuild')).toMatchObject({ ok: false, packages: { debian: ['rpm'], fedora: ['rpm-build'] } });
     expect(byName.get('rpmbuild')!.optional).toBeUndefined();
     expect(byName.get('make')).toMatchObject({ ok: true, found: '/usr/bin/make' });
-    expect(byName.get('qemu-system-aarch64')).toMatchObject({ ok: false, optional: true, install: ['apt-get install qemu-system-arm', 'dnf install qemu-system-aarch64'] });
+    expect(byName.get('qemu-system-aarch64')).toMatchObject({
+      ok: false,
+      optional: true,
+      install: ['apt-get install qemu-system-arm', 'dnf install qemu-system-aarch64'],
+    });
     expect(byName.get('libc.a for aarch64')).toMatchObject({ optional: true, packages: { debian: ['libc6-dev-arm64-cross'] } });
   });
 
@@ -100,7 +119,18 @@ describe('doctor checks', () => {
     const { label, checks } = collectChecks(fakeHost(), { arch: 'all', for: 'all,suite' });
     expect(label).toMatch(/^aarch64 \(cross\), armv7hl \(cross\), armv5tel \(cross\), x86_64 \(native\) on x86_64/);
     const names = checks.map((c) => c.name);
-    for (const tool of ['aarch64-linux-gnu-gcc', 'arm-linux-gnueabihf-gcc', 'arm-linux-gnueabi-gcc', 'qemu-system-arm', 'qemu-system-x86_64', 'bios-256k.bin', 'patch', 'file', 'amd64 kernel headers', 'libc.a for armv7hl']) {
+    for (const tool of [
+      'aarch64-linux-gnu-gcc',
+      'arm-linux-gnueabihf-gcc',
+      'arm-linux-gnueabi-gcc',
+      'qemu-system-arm',
+      'qemu-system-x86_64',
+      'bios-256k.bin',
+      'patch',
+      'file',
+      'amd64 kernel headers',
+      'libc.a for armv7hl',
+    ]) {
       expect(names, tool).toContain(tool);
     }
     // The test suite's profile never asks for the running kernel's headers (that package may not exist).

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { BUILTIN_RECIPES } from '../../src/paths.js';
 import { findRecipeFile, loadKmodRecipe, parseRecipe } from '../../src/recipes/load.js';
-import { kmodRecipeSchema, type KmodRecipe } from '../../src/recipes/schema.js';
+import { type KmodRecipe, kmodRecipeSchema } from '../../src/recipes/schema.js';
 import { selectSource } from '../../src/recipes/select.js';
 import { catchArmkit, tempDir, writeTree } from './helpers.js';
 
@@ -129,7 +129,9 @@ describe('parseRecipe', () => {
   });
 
   it('lists further problems as details', () => {
-    const text = shippedText().replace(/^summary:.*\n/m, '').replace(/^homepage:.*\n/m, '');
+    const text = shippedText()
+      .replace(/^summary:.*\n/m, '')
+      .replace(/^homepage:.*\n/m, '');
     const error = catchArmkit(() => parseRecipe(kmodRecipeSchema, text, file));
     expect([error.message, ...error.details].join('\n')).toMatch(/summary[\s\S]*homepage|homepage[\s\S]*summary/);
     expect(error.details.length).toBeGreaterThanOrEqual(1);
@@ -148,7 +150,9 @@ describe('parseRecipe', () => {
   });
 
   it('fills defaults for optional lists', () => {
-    const text = shippedText().replace(/^licenseFiles:.*\n/m, '').replace(/^headers:\n(  .*\n)+/m, '');
+    const text = shippedText()
+      .replace(/^licenseFiles:.*\n/m, '')
+      .replace(/^headers:\n( {2}.*\n)+/m, '');
     const recipe = parseRecipe(kmodRecipeSchema, text, file);
     expect(recipe.licenseFiles).toEqual([]);
     expect(recipe.headers).toEqual([]);

@@ -4,11 +4,12 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArmkitError } from '../../src/errors.js';
-import { asArmkitError } from '../../src/run/execute.js';
 import { createRunner } from '../../src/proc/runner.js';
+import { asArmkitError } from '../../src/run/execute.js';
 import * as shell from '../../src/run/shell.js';
+import type { Step as ShellStep } from '../../src/step.js';
 import { STEP_KINDS } from '../../src/steps/index.js';
-import type { Plan as ShellPlan, Step as ShellStep } from '../../src/step.js';
+
 const stepToShell = (s: ShellStep, logsDir: string) => shell.stepToShell(s, logsDir, STEP_KINDS);
 
 import { tempDir } from './helpers.js';

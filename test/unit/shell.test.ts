@@ -1,15 +1,15 @@
-import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
 import { TEMPLATES } from '../../src/paths.js';
-import type { Plan, Step } from '../../src/step.js';
 import { shellQuote } from '../../src/proc/quote.js';
 import * as shell from '../../src/run/shell.js';
+import type { Plan, Plan as ShellPlan, Step as ShellStep, Step } from '../../src/step.js';
 import { STEP_KINDS } from '../../src/steps/index.js';
-import type { Plan as ShellPlan, Step as ShellStep } from '../../src/step.js';
+
 const planToShell = (p: ShellPlan) => shell.planToShell(p, STEP_KINDS);
 const stepToShell = (s: ShellStep, logsDir: string) => shell.stepToShell(s, logsDir, STEP_KINDS);
 
@@ -48,7 +48,9 @@ describe('planToShell', () => {
   it('starts with a shebang, the summary, warnings, needs and set -eu, and titles each step', () => {
     const script = planToShell(plan([{ kind: 'mkdir', title: 'Make it', path: '/tmp/x y' }]));
     expect(script).toBe(
-      ['#!/bin/sh', '# armkit plan: test plan', '# warning: mind the gap', '# needs: printf cat', 'set -eu', '', '# Make it', "mkdir -p '/tmp/x y'", ''].join('\n'),
+      ['#!/bin/sh', '# armkit plan: test plan', '# warning: mind the gap', '# needs: printf cat', 'set -eu', '', '# Make it', "mkdir -p '/tmp/x y'", ''].join(
+        '\n',
+      ),
     );
   });
 
@@ -84,7 +86,15 @@ describe('planToShell', () => {
     const dir = tempDir();
     sh(`printf 'from stdin' > ${dir}/in`);
     const line = stepToShell(
-      { kind: 'exec', title: 'env', argv: ['sh', '-c', 'cat; printf " %s" "$GREETING"'], env: { GREETING: 'hello world' }, log: 'e.log', stdinFile: `${dir}/in`, stdoutFile: `${dir}/out` },
+      {
+        kind: 'exec',
+        title: 'env',
+        argv: ['sh', '-c', 'cat; printf " %s" "$GREETING"'],
+        env: { GREETING: 'hello world' },
+        log: 'e.log',
+        stdinFile: `${dir}/in`,
+        stdoutFile: `${dir}/out`,
+      },
       dir,
     );
     expect(line).toContain("GREETING='hello world' sh -c");
@@ -102,7 +112,7 @@ describe('planToShell', () => {
     };
 
     it('reproduces the content exactly, with nothing expanded', () => {
-      const content = "Name: x\n%global v $HOME `id` $(id) \\n 'single' \"double\"\n\ttab\n\n%changelog\n";
+      const content = 'Name: x\n%global v $HOME `id` $(id) \\n \'single\' "double"\n\ttab\n\n%changelog\n';
       expect(writeAndRead(content)).toBe(content);
     });
 
@@ -126,7 +136,7 @@ describe('planToShell', () => {
     });
   });
 
-  it('prints armkit\'s own steps as their equivalent commands', () => {
+  it("prints armkit's own steps as their equivalent commands", () => {
     const arch = findArch('aarch64');
     expect(stepToShell({ kind: 'remove', title: 'r', path: '/w/a b' }, '/l')).toBe("rm -rf '/w/a b'");
     expect(stepToShell({ kind: 'rename', title: 'r', from: '/a', to: '/b' }, '/l')).toBe('mv /a /b');
@@ -142,12 +152,11 @@ describe('planToShell', () => {
 
   it('a publish step copies the globbed artifacts and the logs', () => {
     const dir = tempDir();
-    sh(`mkdir -p '${dir}/w/RPMS/aarch64' '${dir}/w/logs' && touch '${dir}/w/RPMS/aarch64/a-1.aarch64.rpm' '${dir}/w/RPMS/aarch64/b-1.aarch64.rpm' '${dir}/w/logs/rpmbuild.log'`);
-    const dest = join(dir, 'out dir', 'cryptodev', '1.14', 'aarch64');
-    const script = stepToShell(
-      { kind: 'publish', title: 'p', artifacts: [`${dir}/w/RPMS/aarch64/*.rpm`], logsDir: `${dir}/w/logs`, dest, manifest: {} },
-      '/l',
+    sh(
+      `mkdir -p '${dir}/w/RPMS/aarch64' '${dir}/w/logs' && touch '${dir}/w/RPMS/aarch64/a-1.aarch64.rpm' '${dir}/w/RPMS/aarch64/b-1.aarch64.rpm' '${dir}/w/logs/rpmbuild.log'`,
     );
+    const dest = join(dir, 'out dir', 'cryptodev', '1.14', 'aarch64');
+    const script = stepToShell({ kind: 'publish', title: 'p', artifacts: [`${dir}/w/RPMS/aarch64/*.rpm`], logsDir: `${dir}/w/logs`, dest, manifest: {} }, '/l');
     expect(script).toContain('/w/RPMS/aarch64/*.rpm'); // the glob stays unquoted
     sh(script);
     expect(sh(`ls '${dest}'`).split('\n').filter(Boolean)).toEqual(['a-1.aarch64.rpm', 'b-1.aarch64.rpm', 'logs']);

@@ -3,13 +3,14 @@
  * each must have, the flags exactly once inside the Configure invocation, idempotence, and a diff that touches only
  * the lines it must. rpmspec and rpm's version comparison on the same specs: test/integration/spec-openssl.test.ts.
  */
-import { diffLines } from 'diff';
+
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { diffLines } from 'diff';
 import { describe, expect, it } from 'vitest';
 import { ArmkitError } from '../../src/errors.js';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
-import { patchOpensslSpec, type PatchResult } from '../../src/rpmspec/openssl.js';
+import { type PatchResult, patchOpensslSpec } from '../../src/rpmspec/openssl.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 export const CORPUS = resolve(ROOT, '../shared/fixtures/specs');
@@ -38,27 +39,144 @@ interface Refused {
 
 /** One row per corpus file: a new file fails the suite until its expected outcome is written down here. */
 export const EXPECTED: Record<string, Patched | Refused> = {
-  'azurelinux3-3.3.5-5.spec': { version: '3.3.5', engine: 'devcrypto', module: 'dynamic', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 3.3.5-5.cryptodev1' },
+  'azurelinux3-3.3.5-5.spec': {
+    version: '3.3.5',
+    engine: 'devcrypto',
+    module: 'dynamic',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 3.3.5-5.cryptodev1',
+  },
   'fedora-0.9.8n-2.spec': { refused: /^OpenSSL 0\.9\.8n cannot be built with a \/dev\/crypto engine: .*OCF-Linux/ },
-  'fedora-1.0.0d-1.spec': { version: '1.0.0d', engine: 'cryptodev', module: 'builtin', command: './Configure', library: 'openssl', config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1.0.0d-1.cryptodev1' },
-  'fedora-1.0.1e-45.spec': { version: '1.0.1e', engine: 'cryptodev', module: 'builtin', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.0.1e-45.cryptodev1' },
-  'fedora-1.0.2m-1.spec': { version: '1.0.2m', engine: 'cryptodev', module: 'builtin', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.0.2m-1.cryptodev1' },
+  'fedora-1.0.0d-1.spec': {
+    version: '1.0.0d',
+    engine: 'cryptodev',
+    module: 'builtin',
+    command: './Configure',
+    library: 'openssl',
+    config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1.0.0d-1.cryptodev1',
+  },
+  'fedora-1.0.1e-45.spec': {
+    version: '1.0.1e',
+    engine: 'cryptodev',
+    module: 'builtin',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.0.1e-45.cryptodev1',
+  },
+  'fedora-1.0.2m-1.spec': {
+    version: '1.0.2m',
+    engine: 'cryptodev',
+    module: 'builtin',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.0.2m-1.cryptodev1',
+  },
   // 1.1.0 predates devcrypto (1.1.1): its Configure rejects enable-devcryptoeng, its eng_cryptodev.c wants HAVE_CRYPTODEV.
-  'fedora-1.1.0i-1.spec': { version: '1.1.0i', engine: 'cryptodev', module: 'builtin', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.1.0i-1.cryptodev1' },
-  'fedora-1.1.1q-1.spec': { version: '1.1.1q', engine: 'devcrypto', module: 'builtin', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:1.1.1q-1.cryptodev1' },
-  'fedora-3.0.7-1.spec': { version: '3.0.7', engine: 'devcrypto', module: 'dynamic', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.0.7-1.cryptodev1' },
-  'fedora-3.2.4-3.spec': { version: '3.2.4', engine: 'devcrypto', module: 'dynamic', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/openssl.d/devcrypto.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.2.4-3.cryptodev1' },
-  'fedora-3.5.1-4.spec': { version: '3.5.1', engine: 'devcrypto', module: 'dynamic', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/openssl.d/devcrypto.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.5.1-4.cryptodev1', bcond: true },
+  'fedora-1.1.0i-1.spec': {
+    version: '1.1.0i',
+    engine: 'cryptodev',
+    module: 'builtin',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.1.0i-1.cryptodev1',
+  },
+  'fedora-1.1.1q-1.spec': {
+    version: '1.1.1q',
+    engine: 'devcrypto',
+    module: 'builtin',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:1.1.1q-1.cryptodev1',
+  },
+  'fedora-3.0.7-1.spec': {
+    version: '3.0.7',
+    engine: 'devcrypto',
+    module: 'dynamic',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.0.7-1.cryptodev1',
+  },
+  'fedora-3.2.4-3.spec': {
+    version: '3.2.4',
+    engine: 'devcrypto',
+    module: 'dynamic',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/openssl.d/devcrypto.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.2.4-3.cryptodev1',
+  },
+  'fedora-3.5.1-4.spec': {
+    version: '3.5.1',
+    engine: 'devcrypto',
+    module: 'dynamic',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/openssl.d/devcrypto.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.5.1-4.cryptodev1',
+    bcond: true,
+  },
   'fedora-4.0.1-5.spec': { refused: /^OpenSSL 4\.0\.1 cannot be built with a \/dev\/crypto engine: OpenSSL 4\.0 removed ENGINE support/ },
   'fedora-openssl-pkcs11-autorelease.spec': { refused: /is not an OpenSSL spec: it builds "openssl-pkcs11"/ },
-  'opensuse-3.0.7-0.spec': { version: '3.0.7', engine: 'devcrypto', module: 'dynamic', command: './config', library: 'libopenssl3', config: { path: '%{ssletcdir}/devcrypto.cnf', package: 'openssl-3' }, changelog: 'empty' },
-  'pld-3.1.4-1.spec': { version: '3.1.4', engine: 'devcrypto', module: 'dynamic', command: './Configure', library: 'openssl', config: { path: '%{_sysconfdir}/%{name}/devcrypto.cnf', package: 'openssl' }, changelog: 'missing' },
-  'rhel7-1.0.2k-19.spec': { version: '1.0.2k', engine: 'cryptodev', module: 'builtin', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.0.2k-19.cryptodev1' },
-  'rhel9-3.0.7-24.spec': { version: '3.0.7', engine: 'devcrypto', module: 'dynamic', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' }, changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.0.7-24.cryptodev1' },
-  'sailfishos-1.1.1w-1.spec': { version: '1.1.1w', engine: 'devcrypto', module: 'builtin', command: './Configure', library: 'openssl-libs', config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' }, changelog: 'missing' },
+  'opensuse-3.0.7-0.spec': {
+    version: '3.0.7',
+    engine: 'devcrypto',
+    module: 'dynamic',
+    command: './config',
+    library: 'libopenssl3',
+    config: { path: '%{ssletcdir}/devcrypto.cnf', package: 'openssl-3' },
+    changelog: 'empty',
+  },
+  'pld-3.1.4-1.spec': {
+    version: '3.1.4',
+    engine: 'devcrypto',
+    module: 'dynamic',
+    command: './Configure',
+    library: 'openssl',
+    config: { path: '%{_sysconfdir}/%{name}/devcrypto.cnf', package: 'openssl' },
+    changelog: 'missing',
+  },
+  'rhel7-1.0.2k-19.spec': {
+    version: '1.0.2k',
+    engine: 'cryptodev',
+    module: 'builtin',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/cryptodev.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> 1:1.0.2k-19.cryptodev1',
+  },
+  'rhel9-3.0.7-24.spec': {
+    version: '3.0.7',
+    engine: 'devcrypto',
+    module: 'dynamic',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' },
+    changelog: '* Fri Nov 27 2026 armkit <armkit@localhost> - 1:3.0.7-24.cryptodev1',
+  },
+  'sailfishos-1.1.1w-1.spec': {
+    version: '1.1.1w',
+    engine: 'devcrypto',
+    module: 'builtin',
+    command: './Configure',
+    library: 'openssl-libs',
+    config: { path: '%{_sysconfdir}/pki/tls/devcrypto.cnf', package: 'openssl-libs' },
+    changelog: 'missing',
+  },
 };
 
-const specs = haveCorpus ? readdirSync(CORPUS).filter((f) => f.endsWith('.spec')).sort() : [];
+const specs = haveCorpus
+  ? readdirSync(CORPUS)
+      .filter((f) => f.endsWith('.spec'))
+      .sort()
+  : [];
 const patchFile = (file: string, text = readFileSync(join(CORPUS, file), 'utf8')): PatchResult =>
   patchOpensslSpec(text, { recipe, file, now: NOW, armkitVersion: '9.9.9' });
 
@@ -116,7 +234,13 @@ function insideInvocation(lines: string[], index: number, command: string): bool
     const beforeChangelog = result.text.split(/^%changelog$/m)[0]!;
 
     it(`OpenSSL ${expected.version}: the ${expected.engine} engine`, () => {
-      expect(result).toMatchObject({ version: expected.version, engine: expected.engine, module: expected.module, library: expected.library, flags: expected.engine === 'devcrypto' ? DEVCRYPTO : CRYPTODEV });
+      expect(result).toMatchObject({
+        version: expected.version,
+        engine: expected.engine,
+        module: expected.module,
+        library: expected.library,
+        flags: expected.engine === 'devcrypto' ? DEVCRYPTO : CRYPTODEV,
+      });
       expect(result.config).toMatchObject(expected.config);
       expect(result.check).toBe(`openssl engine -t -c ${expected.engine}`);
     });
@@ -146,7 +270,7 @@ function insideInvocation(lines: string[], index: number, command: string): bool
         const partLines = part.value.replace(/\n$/, '').split('\n');
         if (part.removed) removed.push(...partLines);
         else {
-          if (part.added) partLines.forEach((line, k) => added.push({ line, section: sectionOf(out, index + k) }));
+          if (part.added) for (const [k, line] of partLines.entries()) added.push({ line, section: sectionOf(out, index + k) });
           index += partLines.length;
         }
       }
@@ -160,16 +284,35 @@ function insideInvocation(lines: string[], index: number, command: string): bool
         if (section === 'preamble' && line === '%bcond engine 1') return 'bcond';
         if (section === 'preamble' && new RegExp(`^Source900:\\s+${cnf}$`).test(line)) return 'source';
         if (section === 'preamble' && /^BuildRequires:\s+cryptodev-linux-devel$/.test(line)) return 'build-requires';
-        if (/^Recommends:\s+cryptodev-kmod$/.test(line) && section === (expected.library === 'openssl' ? 'preamble' : expected.library === 'libopenssl3' ? '%package -n libopenssl3' : '%package libs')) return 'recommends';
+        if (
+          /^Recommends:\s+cryptodev-kmod$/.test(line) &&
+          section === (expected.library === 'openssl' ? 'preamble' : expected.library === 'libopenssl3' ? '%package -n libopenssl3' : '%package libs')
+        )
+          return 'recommends';
         if (section === '%build' && line.trim() === `${result.flags.join(' ')} \\`) return 'flags';
-        if (section === '%install' && (line === `# ${cnf}: loads the ${expected.engine} engine (added by armkit)` || line.startsWith('install -D -m 0644 %{SOURCE900} ') || line.startsWith("sed -i -e 's|@ENGINESDIR@|"))) return 'install';
+        if (
+          section === '%install' &&
+          (line === `# ${cnf}: loads the ${expected.engine} engine (added by armkit)` ||
+            line.startsWith('install -D -m 0644 %{SOURCE900} ') ||
+            line.startsWith("sed -i -e 's|@ENGINESDIR@|"))
+        )
+          return 'install';
         if (section.startsWith('%files') && line === `%config(noreplace) ${expected.config.path}`) return 'files';
         if (section === '%changelog' && (line === expected.changelog || /^- [A-Z]/.test(line) || line === '')) return 'changelog';
         return `unexpected: ${section}: ${line}`;
       });
       const tally = (k: string) => kinds.filter((x) => x === k).length;
       expect(kinds.filter((k) => k.startsWith('unexpected'))).toEqual([]);
-      expect({ release: tally('release'), bcond: tally('bcond'), source: tally('source'), buildRequires: tally('build-requires'), recommends: tally('recommends'), flags: tally('flags'), install: tally('install'), files: tally('files') }).toEqual({
+      expect({
+        release: tally('release'),
+        bcond: tally('bcond'),
+        source: tally('source'),
+        buildRequires: tally('build-requires'),
+        recommends: tally('recommends'),
+        flags: tally('flags'),
+        install: tally('install'),
+        files: tally('files'),
+      }).toEqual({
         release: 1,
         bcond: expected.bcond ? 1 : 0,
         source: 1,
@@ -195,7 +338,9 @@ function insideInvocation(lines: string[], index: number, command: string): bool
 
     it('installs the engine configuration where its %files says, from Source900', () => {
       const install = out.find((l) => l.startsWith('install -D -m 0644 %{SOURCE900} '))!;
-      expect(install).toMatch(new RegExp(`^install -D -m 0644 %\\{SOURCE900\\} (\\$RPM_BUILD_ROOT|%\\{buildroot\\})${expected.config.path.replace(/[{}%$]/g, '\\$&')}$`));
+      expect(install).toMatch(
+        new RegExp(`^install -D -m 0644 %\\{SOURCE900\\} (\\$RPM_BUILD_ROOT|%\\{buildroot\\})${expected.config.path.replace(/[{}%$]/g, '\\$&')}$`),
+      );
       const sed = out.find((l) => l.startsWith("sed -i -e 's|@ENGINESDIR@|"));
       if (expected.module === 'dynamic') {
         expect(sed).toMatch(/engines-(%\{soversion\}|%\{sover\}|3)\|' /);

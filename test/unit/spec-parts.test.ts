@@ -11,8 +11,16 @@ import { depths, findSections, formatTagLike, sectionPackage } from '../../src/r
 import { publishTextFiles } from '../../src/rpmspec/write.js';
 import { catchArmkit, tempDir } from './helpers.js';
 
-describe('the spec\'s own macros', () => {
-  const lines = ['%global major 3', '%define minor 0', '%define srpmhash() %{lua: x}', 'Name: openssl', 'Version: %{major}.%{minor}.%{?pl}%{!?pl:7}', 'Release: 1%{?dist}', 'Epoch: 1'];
+describe("the spec's own macros", () => {
+  const lines = [
+    '%global major 3',
+    '%define minor 0',
+    '%define srpmhash() %{lua: x}',
+    'Name: openssl',
+    'Version: %{major}.%{minor}.%{?pl}%{!?pl:7}',
+    'Release: 1%{?dist}',
+    'Epoch: 1',
+  ];
   const table = specMacros(lines);
 
   it('reads %global/%define values and the Name/Version/Release/Epoch tags, not parametric macros', () => {
@@ -41,7 +49,20 @@ describe('the spec\'s own macros', () => {
 });
 
 describe('spec structure', () => {
-  const spec = ['Name: x', '%if 0%{?rhel}', 'Requires: a', '%else', 'Requires: b', '%endif', '%package libs', 'Summary: y', '%files -n libfoo', '%files -f list', '%changelog', '%files not-a-section'];
+  const spec = [
+    'Name: x',
+    '%if 0%{?rhel}',
+    'Requires: a',
+    '%else',
+    'Requires: b',
+    '%endif',
+    '%package libs',
+    'Summary: y',
+    '%files -n libfoo',
+    '%files -f list',
+    '%changelog',
+    '%files not-a-section',
+  ];
 
   it('sections, packages and %if depth', () => {
     expect(findSections(spec, 'files').map((s) => sectionPackage(s.args, 'openssl'))).toEqual(['libfoo', 'openssl']);
@@ -79,7 +100,7 @@ describe('the extent of a Configure invocation', () => {
     '\tlinux-aarch64',
     '%endif',
     '',
-    'v=$(awk -F= \'/^VERSION=/{print $2}\' Makefile)',
+    "v=$(awk -F= '/^VERSION=/{print $2}' Makefile)",
     './config shared',
   ];
   const section = findSections(build, 'build')[0]!;
@@ -100,7 +121,8 @@ describe('the extent of a Configure invocation', () => {
 describe('a spec without %install', () => {
   it('keeps the config in the source RPM only, and says so, instead of listing a file nothing installs', () => {
     const { recipe } = loadOpensslRecipe();
-    const spec = 'Name: openssl\nVersion: 3.0.7\nRelease: 1\nSummary: x\nLicense: x\nSource0: a.tgz\n\n%description\nx\n\n%build\n./config\n\n%files\n%config(noreplace) /etc/ssl/openssl.cnf\n';
+    const spec =
+      'Name: openssl\nVersion: 3.0.7\nRelease: 1\nSummary: x\nLicense: x\nSource0: a.tgz\n\n%description\nx\n\n%build\n./config\n\n%files\n%config(noreplace) /etc/ssl/openssl.cnf\n';
     const result = patchOpensslSpec(spec, { recipe, file: 'x.spec', now: new Date(), armkitVersion: '0' });
     expect(result.text).toContain('Source900: devcrypto.cnf');
     expect(result.text).not.toContain('/etc/ssl/devcrypto.cnf');
@@ -112,9 +134,36 @@ describe('where the engine configuration goes when %files has no openssl.cnf', (
   const { recipe } = loadOpensslRecipe();
   const spec = (configure: string) =>
     [
-      'Name: openssl3', 'Version: 3.1.1', 'Release: 1', 'Summary: x', 'License: x', 'Source0: a.tgz', 'BuildRequires: gcc', '', '%description', 'x', '',
-      '%package libs', 'Summary: y', 'Requires: z', '', '%description libs', 'y', '', '%build', configure, '', '%install', 'make install', '',
-      '%files', '/usr/bin/openssl', '', '%files libs', '/usr/lib64/libcrypto.so.3', '/usr/lib64/engines-3',
+      'Name: openssl3',
+      'Version: 3.1.1',
+      'Release: 1',
+      'Summary: x',
+      'License: x',
+      'Source0: a.tgz',
+      'BuildRequires: gcc',
+      '',
+      '%description',
+      'x',
+      '',
+      '%package libs',
+      'Summary: y',
+      'Requires: z',
+      '',
+      '%description libs',
+      'y',
+      '',
+      '%build',
+      configure,
+      '',
+      '%install',
+      'make install',
+      '',
+      '%files',
+      '/usr/bin/openssl',
+      '',
+      '%files libs',
+      '/usr/lib64/libcrypto.so.3',
+      '/usr/lib64/engines-3',
     ].join('\n');
 
   it('uses --openssldir of the invocation, in the library package', () => {
@@ -125,7 +174,12 @@ describe('where the engine configuration goes when %files has no openssl.cnf', (
   });
 
   it('with no-dynamic-engine the engine is in libcrypto: no dynamic_path', () => {
-    const result = patchOpensslSpec(spec('./Configure --openssldir=/etc/ssl3 no-dynamic-engine shared'), { recipe, file: 'x.spec', now: new Date(), armkitVersion: '0' });
+    const result = patchOpensslSpec(spec('./Configure --openssldir=/etc/ssl3 no-dynamic-engine shared'), {
+      recipe,
+      file: 'x.spec',
+      now: new Date(),
+      armkitVersion: '0',
+    });
     expect(result.config!.content).not.toContain('dynamic_path');
     expect(result.text).not.toContain('@ENGINESDIR@');
   });
@@ -167,7 +221,13 @@ describe('recipes', () => {
   it('the shipped openssl recipe loads; a kmod recipe is pointed at armkit build', () => {
     const { recipe, file } = loadOpensslRecipe();
     expect(file.endsWith('recipes/openssl.yaml')).toBe(true);
-    expect(recipe).toMatchObject({ kind: 'spec', releaseSuffix: '.cryptodev1', buildRequires: 'cryptodev-linux-devel', recommends: 'cryptodev-kmod', sourceNumber: 900 });
+    expect(recipe).toMatchObject({
+      kind: 'spec',
+      releaseSuffix: '.cryptodev1',
+      buildRequires: 'cryptodev-linux-devel',
+      recommends: 'cryptodev-kmod',
+      sourceNumber: 900,
+    });
     const error = catchArmkit(() => loadOpensslRecipe('cryptodev'));
     expect(error.kind).toBe('usage');
     expect(error.message).toMatch(/armkit build cryptodev/);
@@ -175,7 +235,9 @@ describe('recipes', () => {
 
   it('an invalid openssl recipe names the file and field', () => {
     const dir = tempDir();
-    const text = readFileSync(join(import.meta.dirname, '../../recipes/openssl.yaml'), 'utf8').replace('releaseSuffix: .cryptodev1', 'releaseSuffix: cryptodev~1').replace('    moduleFile: devcrypto.so\n', '');
+    const text = readFileSync(join(import.meta.dirname, '../../recipes/openssl.yaml'), 'utf8')
+      .replace('releaseSuffix: .cryptodev1', 'releaseSuffix: cryptodev~1')
+      .replace('    moduleFile: devcrypto.so\n', '');
     writeFileSync(join(dir, 'openssl.yaml'), text);
     const error = catchArmkit(() => loadOpensslRecipe('openssl', [dir]));
     expect(error.kind).toBe('recipe');

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
 import { changelogStyle, formatChangelogDate } from '../../src/rpmspec/changelog.js';
 import { unifiedDiff } from '../../src/rpmspec/diff.js';
-import { patchOpensslSpec, type PatchResult } from '../../src/rpmspec/openssl.js';
+import { type PatchResult, patchOpensslSpec } from '../../src/rpmspec/openssl.js';
 import { normalizeReleaseSuffix, suffixedRelease } from '../../src/rpmspec/release.js';
 import { catchArmkit } from './helpers.js';
 
@@ -32,7 +32,17 @@ describe('a Fedora-style spec (${sslflags}, %ifarch in the continuation, Epoch, 
   const out = result.text;
 
   it('reads the version and picks the devcrypto module', () => {
-    expect(result).toMatchObject({ name: 'openssl', version: '3.0.9', epoch: '1', engine: 'devcrypto', series: '3.x', module: 'dynamic', flags: ['enable-devcryptoeng'], library: 'openssl-libs', check: 'openssl engine -t -c devcrypto' });
+    expect(result).toMatchObject({
+      name: 'openssl',
+      version: '3.0.9',
+      epoch: '1',
+      engine: 'devcrypto',
+      series: '3.x',
+      module: 'dynamic',
+      flags: ['enable-devcryptoeng'],
+      library: 'openssl-libs',
+      check: 'openssl engine -t -c devcrypto',
+    });
   });
 
   it('adds enable-devcryptoeng once, as the first argument line of ./Configure', () => {
@@ -72,7 +82,13 @@ describe('a Fedora-style spec (${sslflags}, %ifarch in the continuation, Epoch, 
       ].join('\n'),
     );
     expect(after(out, '%config(noreplace) %{_sysconfdir}/pki/tls/openssl.cnf')).toBe('%config(noreplace) %{_sysconfdir}/pki/tls/openssl.d/devcrypto.cnf');
-    expect(result.config).toMatchObject({ file: 'devcrypto.cnf', path: '%{_sysconfdir}/pki/tls/openssl.d/devcrypto.cnf', package: 'openssl-libs', dropIn: true, source: 'Source900' });
+    expect(result.config).toMatchObject({
+      file: 'devcrypto.cnf',
+      path: '%{_sysconfdir}/pki/tls/openssl.d/devcrypto.cnf',
+      package: 'openssl-libs',
+      dropIn: true,
+      source: 'Source900',
+    });
   });
 
   it('writes an engine configuration that loads the module with digests off', () => {
@@ -102,7 +118,18 @@ describe('a Fedora-style spec (${sslflags}, %ifarch in the continuation, Epoch, 
     expect(outLines[byKind.release![0]! - 1]).toBe('Release: 2%{?dist}.cryptodev1');
     expect(outLines[byKind.configure![0]! - 1]).toBe('\tenable-devcryptoeng \\');
     expect(outLines[byKind.files![0]! - 1]).toContain('devcrypto.cnf');
-    expect(result.changes.map((c) => c.kind)).toEqual(['bcond', 'release', 'source', 'build-requires', 'recommends', 'configure', 'disabling-option', 'install', 'files', 'changelog']);
+    expect(result.changes.map((c) => c.kind)).toEqual([
+      'bcond',
+      'release',
+      'source',
+      'build-requires',
+      'recommends',
+      'configure',
+      'disabling-option',
+      'install',
+      'files',
+      'changelog',
+    ]);
     for (const c of result.changes) expect(c.why.length).toBeGreaterThan(20);
   });
 
@@ -114,7 +141,11 @@ describe('a Fedora-style spec (${sslflags}, %ifarch in the continuation, Epoch, 
     expect(again.changelog).toEqual({ kind: 'none', reason: 'unchanged' });
     expect(again.notes).toContain('the spec is already patched for the engine: nothing changed');
     expect(again.unchanged).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^enable-devcryptoeng already in \.\/Configure/), 'Release 2%{?dist}.cryptodev1 already carries .cryptodev1', '%bcond engine is already on']),
+      expect.arrayContaining([
+        expect.stringMatching(/^enable-devcryptoeng already in \.\/Configure/),
+        'Release 2%{?dist}.cryptodev1 already carries .cryptodev1',
+        '%bcond engine is already on',
+      ]),
     );
     expect(unifiedDiff('openssl.spec', out, again.text)).toBe('');
   });
@@ -199,8 +230,15 @@ describe('an old-style 1.0.2 spec (tab after Release:, perl Configure, no-hw, sp
   const out = result.text;
 
   it('gets the cryptodev flags and loses no-hw', () => {
-    expect(result).toMatchObject({ engine: 'cryptodev', series: '1.0.x', module: 'builtin', flags: ['-DHAVE_CRYPTODEV', '-DUSE_CRYPTODEV_DIGESTS', '-DHASH_MAX_LEN=64'] });
-    expect(out).toContain('perl Configure --prefix=/usr --openssldir=/etc/pki/tls \\\n\t-DHAVE_CRYPTODEV -DUSE_CRYPTODEV_DIGESTS -DHASH_MAX_LEN=64 \\\n\tzlib shared');
+    expect(result).toMatchObject({
+      engine: 'cryptodev',
+      series: '1.0.x',
+      module: 'builtin',
+      flags: ['-DHAVE_CRYPTODEV', '-DUSE_CRYPTODEV_DIGESTS', '-DHASH_MAX_LEN=64'],
+    });
+    expect(out).toContain(
+      'perl Configure --prefix=/usr --openssldir=/etc/pki/tls \\\n\t-DHAVE_CRYPTODEV -DUSE_CRYPTODEV_DIGESTS -DHASH_MAX_LEN=64 \\\n\tzlib shared',
+    );
     expect(build(out)).not.toContain('no-hw');
     expect(result.invocations).toEqual([{ command: 'Configure', line: 23, flagsLine: 24 }]);
   });
@@ -242,9 +280,13 @@ describe('refusals', () => {
   });
 
   it('no Configure invocation: names the file and what was searched for', () => {
-    const error = catchArmkit(() => patchOpensslSpec(fixture('no-configure-3.0.0.spec'), { recipe, file: 'no-configure-3.0.0.spec', now: NOW, armkitVersion: '0' }));
+    const error = catchArmkit(() =>
+      patchOpensslSpec(fixture('no-configure-3.0.0.spec'), { recipe, file: 'no-configure-3.0.0.spec', now: NOW, armkitVersion: '0' }),
+    );
     expect(error.kind).toBe('verification');
-    expect(error.message).toMatch(/^no-configure-3\.0\.0\.spec: no OpenSSL Configure invocation found in %build \(lines 15-\d+\); searched for "\.\/Configure", "\.\.\/Configure"/);
+    expect(error.message).toMatch(
+      /^no-configure-3\.0\.0\.spec: no OpenSSL Configure invocation found in %build \(lines 15-\d+\); searched for "\.\/Configure", "\.\.\/Configure"/,
+    );
   });
 
   it('a comment that mentions Configure is not an invocation', () => {
@@ -310,7 +352,11 @@ describe('changelog style', () => {
 
   it('formats dates in each style', () => {
     const d = new Date('2026-12-03T23:00:00Z');
-    expect([formatChangelogDate(d, 'zero'), formatChangelogDate(d, 'space'), formatChangelogDate(d, 'bare')]).toEqual(['Thu Dec 03 2026', 'Thu Dec  3 2026', 'Thu Dec 3 2026']);
+    expect([formatChangelogDate(d, 'zero'), formatChangelogDate(d, 'space'), formatChangelogDate(d, 'bare')]).toEqual([
+      'Thu Dec 03 2026',
+      'Thu Dec  3 2026',
+      'Thu Dec 3 2026',
+    ]);
   });
 
   it('never dates the new entry before the current top entry', () => {

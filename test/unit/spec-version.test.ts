@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadOpensslRecipe } from '../../src/recipes/openssl.js';
 import { chooseEngine, engineCheckCommand } from '../../src/rpmspec/engine.js';
-import { compareLetters, compareOpensslVersions, inRange, parseOpensslVersion, seriesOf, type OpensslVersion } from '../../src/rpmspec/version.js';
+import { compareLetters, compareOpensslVersions, inRange, type OpensslVersion, parseOpensslVersion, seriesOf } from '../../src/rpmspec/version.js';
 import { catchArmkit } from './helpers.js';
 
 const v = (text: string): OpensslVersion => {
@@ -40,11 +40,40 @@ describe('ordering of letter releases', () => {
   });
 
   it('sorts real releases in release order', () => {
-    const ordered = ['0.9.8', '0.9.8a', '0.9.8y', '0.9.8z', '0.9.8za', '0.9.8zh', '1.0.0', '1.0.0d', '1.0.1', '1.0.1e', '1.0.2k', '1.0.2m', '1.0.2u', '1.1.0i', '1.1.1', '1.1.1q', '1.1.1w', '3.0.0~alpha17', '3.0.0', '3.0.7', '3.2.4', '3.5.1', '4.0.1'];
+    const ordered = [
+      '0.9.8',
+      '0.9.8a',
+      '0.9.8y',
+      '0.9.8z',
+      '0.9.8za',
+      '0.9.8zh',
+      '1.0.0',
+      '1.0.0d',
+      '1.0.1',
+      '1.0.1e',
+      '1.0.2k',
+      '1.0.2m',
+      '1.0.2u',
+      '1.1.0i',
+      '1.1.1',
+      '1.1.1q',
+      '1.1.1w',
+      '3.0.0~alpha17',
+      '3.0.0',
+      '3.0.7',
+      '3.2.4',
+      '3.5.1',
+      '4.0.1',
+    ];
     // 7 and 23 (the list's length) are coprime: a fixed permutation.
     const shuffled = ordered.map((_, i) => ordered[(i * 7) % ordered.length]!);
     expect(shuffled).not.toEqual(ordered);
-    expect(shuffled.map(v).sort(compareOpensslVersions).map((x) => x.text)).toEqual(ordered);
+    expect(
+      shuffled
+        .map(v)
+        .sort(compareOpensslVersions)
+        .map((x) => x.text),
+    ).toEqual(ordered);
   });
 
   it('compares numerically, not as strings', () => {

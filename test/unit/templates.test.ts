@@ -1,8 +1,8 @@
 import { mkdirSync, symlinkSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { MultilineText, renderTemplate, resolveTemplate, rpmEscape, shellWord } from '../../src/templates.js';
+import { describe, expect, it } from 'vitest';
 import { TEMPLATES } from '../../src/paths.js';
+import { MultilineText, renderTemplate, resolveTemplate, rpmEscape, shellWord } from '../../src/templates.js';
 import { tempDir, writeTree } from './helpers.js';
 
 function templates(files: Record<string, string>): string {
@@ -69,7 +69,7 @@ describe('templates stay inside their folders (EJS is JavaScript)', () => {
     expect(resolveTemplate('ok.ejs', [root])).toBe(join(root, 'ok.ejs'));
   });
 
-  it('looks in the user\'s folder first, then armkit\'s', () => {
+  it("looks in the user's folder first, then armkit's", () => {
     const user = templates({ 'kmod/modules-load.conf.ejs': 'user <%= it.module %>\n' });
     expect(renderTemplate('kmod/modules-load.conf.ejs', { module: 'm', package: 'p' }, [user, TEMPLATES])).toBe('user m\n');
   });
