@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: ['src/cli.ts', 'src/fast.ts'],
   outdir: 'dist',
   bundle: true,
   splitting: true,

@@ -37,8 +37,29 @@ export function fileState(path: string): string {
   }
 }
 
-/** The stamp's name: the command line, the working directory and the environment that can change a build. */
+/** Options that change what a command prints or does after building, not what it builds. */
+const OUTPUT_ONLY = new Set(['--json', '--test', '--timings', '--verbose']);
+const OUTPUT_ONLY_WITH_VALUE = new Set(['--timeout', '--kernel-image']);
+
+/** The build command line without its output and test options: one stamp serves `build` and `build --test`. */
+export function stampArgs(args: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (OUTPUT_ONLY.has(a)) continue;
+    if (OUTPUT_ONLY_WITH_VALUE.has(a)) {
+      i += 1;
+      continue;
+    }
+    if ([...OUTPUT_ONLY_WITH_VALUE].some((o) => a.startsWith(`${o}=`))) continue;
+    kept.push(a);
+  }
+  return kept;
+}
+
+/** The stamp's name: the build command line, the working directory and the environment that can change a build. */
 export function stampKey(argv: string[], cwd: string, env: NodeJS.ProcessEnv): string {
+  argv = stampArgs(argv);
   const relevant = ['PATH', 'ARMKIT_CACHE_DIR', 'XDG_CACHE_HOME', 'HOME', 'ARMKIT_BUILD_CACHE_MAX'].map((k) => `${k}=${env[k] ?? ''}`);
   return createHash('sha256')
     .update(JSON.stringify([STAMP_VERSION, argv, cwd, relevant]))

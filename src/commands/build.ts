@@ -3,20 +3,23 @@
  * every architecture × kernel asked for, as one plan set run `--jobs` at a time; an unchanged build comes from
  * the build cache. A spec recipe (openssl) is handed to build-openssl.ts.
  */
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ARCHES, type Arch, findArch } from '../arch.js';
 import { findCachedBuild, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
 import { ENGINES, engineNamed } from '../engines/index.js';
 import { ArmkitError, usageError } from '../errors.js';
+import { INDEX_MAX_AGE_MS } from '../kernel/debian.js';
 import { type Manifest, parseManifest } from '../manifest.js';
+import { defaultCacheDir } from '../paths.js';
 import { planKmodBuild } from '../plan/kmod.js';
 import { recipeKind } from '../recipes/load.js';
 import { type PlanOutcome, resultOf } from '../run/execute.js';
+import { currentStamp, stampFile, stampKey, writeStamp } from '../stamp.js';
 import type { Plan } from '../step.js';
 import type { OpensslBuildOptions } from './build-openssl.js';
-import { type Env, type KmodOptions, kmodBuildInputs, resolveKmodInput } from './kmod-input.js';
+import { type Env, type KmodOptions, kmodBuildInputs, resolveKmodInput, stampPaths } from './kmod-input.js';
 import { info, printJson, printPlan, printSummary, printTimings, summaryRows } from './output.js';
 
 export interface BuildOptions extends KmodOptions {
@@ -73,6 +76,10 @@ interface Planned {
   kernel: string;
   cacheDir: string;
   key: string;
+  /** The files the build depends on, for its up-to-date stamp. */
+  paths: string[];
+  /** When armkit's Debian index for the kernel goes stale (a later run may resolve another kernel). */
+  validUntil: number;
 }
 
 async function planBuilds(recipeName: string, options: BuildOptions, env: Env): Promise<Planned[]> {
@@ -114,7 +121,9 @@ async function planBuilds(recipeName: string, options: BuildOptions, env: Env): 
         kernelRealDir,
         ...(cached ? { cached: cached.dir, cachedManifest: cached.manifest } : {}),
       });
-      planned.push({ plan, arch, kernel: input.kernel.release, cacheDir: input.cacheDir, key: inputs.key });
+      const index = join(input.cacheDir, 'apt', arch.debian.arch, 'updated');
+      const validUntil = input.kernel.source === 'debian' && existsSync(index) ? statSync(index).mtimeMs + INDEX_MAX_AGE_MS : Date.now() + 30 * 24 * 3600_000;
+      planned.push({ plan, arch, kernel: input.kernel.release, cacheDir: input.cacheDir, key: inputs.key, paths: stampPaths(input, env.host), validUntil });
     }
   }
   return planned;
@@ -138,6 +147,18 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
   }
   refuse(options as Record<string, unknown>, SPEC_ONLY, recipeName, 'kernel-module');
   const jobs = jobsOf(options.jobs, env.host.cpus);
+  if (options.test && !options.dryRun && !options.force) {
+    // An unchanged build goes straight to its test.
+    const stamp = currentStamp(
+      stampFile(options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir(), stampKey(process.argv.slice(2), process.cwd(), process.env)),
+    );
+    const doc = stamp?.json as { out?: string; arch?: string; summary?: string; builds?: Array<{ out: string; arch: string; summary: string }> } | undefined;
+    const builds = doc?.builds ?? (doc?.out ? [{ out: doc.out, arch: doc.arch!, summary: doc.summary! }] : []);
+    if (stamp && builds.length > 0) {
+      for (const line of stamp.messages) info(line);
+      return testBuilds(recipeName, builds, options, env, signal, doc as Record<string, unknown>);
+    }
+  }
   const planned = await planBuilds(recipeName, options, env);
   if (options.dryRun) {
     if (planned.length === 1) return await printPlan(planned[0]!.plan, Boolean(options.json));
@@ -199,16 +220,6 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
     );
   }
 
-  let tests: unknown[] | undefined;
-  if (options.test && failed.length === 0) {
-    const { testCommand } = await import('./test.js');
-    tests = [];
-    for (const b of builds) {
-      info(`armkit: built ${b.summary}; testing it in a guest`);
-      tests.push(await testCommand(recipeName, { ...options, arch: b.arch, from: b.out, json: false, dryRun: false }, env, signal));
-    }
-  }
-
   if (failed.length > 0) {
     // The exit code is the worst of the builds' own failures (a build stopped because another failed says nothing).
     const own = failed.filter((o) => !o.stopped);
@@ -224,14 +235,77 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
       },
     );
   }
-  if (options.json) {
-    const docs = builds.map(({ error: _error, ...b }, i) => ({ ...b, ...(tests ? { test: tests[i] } : {}) }));
-    if (docs.length === 1) printJson({ ok: true, ...docs[0] });
-    else printJson({ ok: true, builds: docs });
-    return;
+  const docs = builds.map(({ error: _error, ...b }) => b);
+  const doc = docs.length === 1 ? { ok: true, ...docs[0] } : { ok: true, builds: docs };
+  writeBuildStamp(planned, builds, doc, env);
+  if (options.test) {
+    for (const b of builds) info(`armkit: ${b.cached ? 'published from the build cache' : 'built'} ${b.summary}`);
+    return testBuilds(
+      recipeName,
+      builds.map((b) => ({ out: b.out!, arch: b.arch, summary: b.summary })),
+      options,
+      env,
+      signal,
+      doc,
+    );
   }
+  if (options.json) printJson(doc);
+  else {
+    for (const b of builds) {
+      info(`armkit: ${b.cached ? 'published from the build cache' : 'built'} ${b.summary}`);
+      for (const a of b.manifest?.artifacts ?? []) info(`  ${b.out}/${a.file}`);
+    }
+  }
+}
+
+/** build --test: each build proven in a guest, one after another (QEMU takes the cores). */
+async function testBuilds(
+  recipeName: string,
+  builds: Array<{ out: string; arch: string; summary: string }>,
+  options: BuildOptions,
+  env: Env,
+  signal: AbortSignal | undefined,
+  doc: Record<string, unknown>,
+): Promise<void> {
+  const { testCommand } = await import('./test.js');
+  const tests: unknown[] = [];
   for (const b of builds) {
-    info(`armkit: ${b.cached ? 'published from the build cache' : 'built'} ${b.summary}`);
-    for (const a of b.manifest?.artifacts ?? []) info(`  ${b.out}/${a.file}`);
+    info(`armkit: testing ${b.summary.replace(/ \(cached: \w+\)$/, '')} in a guest`);
+    tests.push(await testCommand(recipeName, { ...options, arch: b.arch, from: b.out, json: false, dryRun: false }, env, signal));
+  }
+  if (!options.json) return;
+  const docs = (doc.builds as Array<Record<string, unknown>> | undefined) ?? [doc];
+  const tested = docs.map((d, i) => ({ ...d, upToDate: undefined, test: tests[i] }));
+  printJson(tested.length === 1 ? { ...tested[0], ok: true } : { ok: true, builds: tested });
+}
+
+/**
+ * The up-to-date stamp of this command (src/stamp.ts): the files every build depends on, and what is now in out/.
+ * Run again with none of them changed, the command answers from it before armkit loads.
+ */
+function writeBuildStamp(
+  planned: Planned[],
+  builds: Array<{ summary: string; out?: string; manifest?: Manifest }>,
+  doc: Record<string, unknown>,
+  env: Env,
+): void {
+  const published = builds.flatMap((b) =>
+    b.out && b.manifest ? [join(b.out, 'manifest.json'), ...b.manifest.artifacts.map((a) => join(b.out!, a.file))] : [],
+  );
+  const cached = planned.map((p) => join(p.cacheDir, 'builds', p.key, 'manifest.json'));
+  const messages = builds.flatMap((b) => [
+    `armkit: up to date: ${b.summary.replace(/ \(cached: \w+\)$/, '')}: nothing it is built from changed since the last build (--force rebuilds)`,
+    ...(b.manifest?.artifacts ?? []).map((a) => `  ${b.out}/${a.file}`),
+  ]);
+  try {
+    writeStamp(stampFile(planned[0]!.cacheDir, stampKey(process.argv.slice(2), process.cwd(), process.env)), {
+      messages,
+      json: { ...doc, upToDate: true },
+      validUntil: Math.min(...planned.map((p) => p.validUntil)),
+      paths: [...planned.flatMap((p) => p.paths), ...published, ...cached],
+    });
+  } catch (error) {
+    // A stamp only saves time: a build that cannot write one has still succeeded.
+    env.warn(`could not write the up-to-date stamp: ${(error as Error).message}`);
   }
 }

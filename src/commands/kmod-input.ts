@@ -11,10 +11,10 @@ import type { EngineName } from '../engines/engine.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { resolveKernel } from '../kernel/resolve.js';
-import { defaultCacheDir, TEMPLATES } from '../paths.js';
+import { BUILTIN_RECIPES, defaultCacheDir, PACKAGE_ROOT, TEMPLATES } from '../paths.js';
 import { assertPlainPath, isPlainName } from '../plain.js';
 import type { KmodPlanInput, Mode, SourceInput } from '../plan/kmod.js';
-import { REPRODUCIBLE_DEFINES, sourceVersion } from '../plan/kmod.js';
+import { cachedSource, REPRODUCIBLE_DEFINES, sourceVersion } from '../plan/kmod.js';
 import { chooseCross, installHint } from '../prereqs.js';
 import type { Runner } from '../proc/runner.js';
 import { loadKmodRecipe } from '../recipes/load.js';
@@ -193,6 +193,9 @@ async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: ()
 }
 
 export interface KmodInput extends KmodPlanInput {
+  /** The recipe file read, and the folders searched for it. */
+  recipeFile: string;
+  recipeDirs: string[];
   /** The chosen source's identity, for the build key. */
   sourceIdentity: string;
   /** What the user should know about the inputs. */
@@ -200,7 +203,7 @@ export interface KmodInput extends KmodPlanInput {
 }
 
 export async function resolveKmodInput(recipeName: string, options: KmodOptions, env: Env): Promise<KmodInput> {
-  const { recipe } = loadKmodRecipe(recipeName, options.recipes ?? []);
+  const { recipe, file: recipeFile } = loadKmodRecipe(recipeName, options.recipes ?? []);
   const { arch, mode } = chooseArchAndMode(options, env.host);
   let crossPrefix: string | undefined;
   if (mode === 'cross') {
@@ -226,6 +229,8 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
   }
   return {
     recipe,
+    recipeFile,
+    recipeDirs: [...(options.recipes ?? []).map((d) => resolve(d)), BUILTIN_RECIPES],
     arch,
     mode,
     crossPrefix,
@@ -316,4 +321,49 @@ export async function kmodBuildInputs(
     engine,
     templates: facts.templates,
   };
+}
+
+/** Every path of a tree, directories included (their modification time changes when entries come and go). */
+function treePaths(dir: string): string[] {
+  const out = [dir];
+  for (const name of readdirSync(dir)) {
+    if (name === '.git') continue;
+    const path = join(dir, name);
+    out.push(...(lstatSync(path).isDirectory() ? treePaths(path) : [path]));
+  }
+  return out;
+}
+
+/**
+ * The files whose state the build's result depends on (src/stamp.ts): while none changes, the same command has
+ * nothing to do. A superset of what the build key hashes, by path: recipe and recipe folders, templates, the source,
+ * the header tree's identity files and the Debian index it was resolved with, the toolchain, armkit itself.
+ */
+export function stampPaths(input: KmodInput, host: Host): string[] {
+  const source =
+    input.source.kind === 'recipe'
+      ? [input.source.file ?? cachedSource(input.cacheDir, input.source.source)]
+      : input.source.kind === 'tarball'
+        ? [input.source.path]
+        : treePaths(input.source.path);
+  const kernel = ['Makefile', 'Module.symvers', '.config', 'include/generated/utsrelease.h'].map((f) => join(input.kernel.dir, f));
+  const debian =
+    input.kernel.source === 'debian'
+      ? [join(input.cacheDir, 'apt', input.arch.debian.arch, 'updated'), join(input.kernel.dir, '..', '..', '..', '..', 'armkit-headers.json')]
+      : [];
+  const tools = [`${input.crossPrefix ?? ''}gcc`, 'rpmbuild', 'rpm']
+    .map((p) => host.which(p))
+    .filter((p): p is string => Boolean(p))
+    .map((p) => realpathSync(p));
+  return [
+    input.recipeFile,
+    ...input.recipeDirs,
+    ...treePaths(join(TEMPLATES, 'kmod')),
+    ...source,
+    ...kernel,
+    ...debian,
+    ...tools,
+    join(PACKAGE_ROOT, 'dist', 'cli.js'),
+    join(PACKAGE_ROOT, 'package.json'),
+  ];
 }

@@ -8,14 +8,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Arch, findArch } from '../arch.js';
+import { hashTree } from '../artifacts/build-cache.js';
 import { latestBuild } from '../artifacts/builds.js';
+import { sha256File } from '../artifacts/hash.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { ArmkitError, missing, usageError } from '../errors.js';
 import { resolveGuestAssets } from '../guest/assets.js';
 import { type CheckResult, formatResults, summarize } from '../guest/report.js';
 import type { Host } from '../host.js';
 import { type Manifest, readManifest } from '../manifest.js';
-import { defaultCacheDir } from '../paths.js';
+import { defaultCacheDir, TEMPLATES } from '../paths.js';
 import { type BuiltProgram, type OpensslUnderTest, type Optional, planGuestTest } from '../plan/guest-test.js';
 import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
@@ -223,6 +225,23 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
     openssl =
       'skip' in kat ? { skip: 'the OpenSSL engine needs the real cryptodev-linux module and header' } : { run: await opensslUnderTest(options, arch, env) };
   }
+  // Everything the initramfs is made of: the packages (by checksum), the guest assets, the programs built for it,
+  // the templates of /init and the known-answer program, armkit itself.
+  const packages = [kmod, ...(openssl && 'run' in openssl ? openssl.run.packages : [])];
+  const initramfsKey = sha(
+    ...(await Promise.all(packages.map((p) => sha256File(p)))),
+    assets.kernelImage,
+    assets.modulesRoot ?? '',
+    assets.busybox,
+    assets.source,
+    'run' in kat ? kat.run.store : kat.skip,
+    'run' in upstream ? upstream.run.store : upstream.skip,
+    hashTree(join(TEMPLATES, 'test')),
+    env.armkitVersion,
+    JSON.stringify(openssl ?? null),
+  );
+  const initramfsStore = join(cacheDir, 'guest', 'built', `initramfs-${initramfsKey.slice(0, 24)}.cpio.gz`);
+  const initramfs = existsSync(initramfsStore) ? { store: initramfsStore, cached: initramfsStore } : { store: initramfsStore };
   const plan = planGuestTest({
     arch,
     release,
@@ -232,6 +251,7 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
     assets,
     kat,
     upstream,
+    initramfs,
     toolPrefix,
     ...(openssl ? { openssl } : {}),
     work,

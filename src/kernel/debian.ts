@@ -265,7 +265,8 @@ export interface DebianKernel {
   identity: string;
 }
 
-const INDEX_MAX_AGE_MS = 6 * 3600 * 1000;
+/** How old armkit's Debian index may get before a build refreshes it. */
+export const INDEX_MAX_AGE_MS = 6 * 3600 * 1000;
 
 /**
  * Resolves `debian:latest[-FLAVOUR]` or `debian:ABI-FLAVOUR` to a header tree in the cache, and the steps that

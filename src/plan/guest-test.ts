@@ -25,6 +25,8 @@ export interface GuestTestInput {
   kat: Optional<BuiltProgram>;
   /** Upstream's test programs (from the source's tests/), kept in the cache like the known-answer program. */
   upstream: Optional<BuiltProgram & { programs: string[] }>;
+  /** The packed initramfs, kept in the cache under the key of everything in it. */
+  initramfs: BuiltProgram;
   /** CROSS_COMPILE prefix for the guest's programs ('' on a native host). */
   toolPrefix: string;
   /** OpenSSL RPMs built by armkit, checked through the engine (needs the real module, as the KAT does). */
@@ -262,10 +264,16 @@ export function planGuestTest(input: GuestTestInput): Plan {
       }),
     },
     { kind: 'pack-initramfs', title: 'Pack the initramfs', root, archive: initrd },
+    ...storeSteps(initrd, input.initramfs.store, 'the initramfs'),
+  );
+  // Everything the initramfs is made of is in its key: when the cache has it, the guest boots it as it is.
+  const cachedInitrd = input.initramfs.cached;
+  if (cachedInitrd) steps.splice(2, steps.length - 2, ...input.assets.prepare);
+  steps.push(
     {
       kind: 'boot-guest',
-      title: `Boot Linux ${release} in ${arch.qemu!.binary} (${arch.qemu!.machine}, ${arch.qemu!.cpu})`,
-      argv: qemuArgv(arch, input.assets.kernelImage, initrd),
+      title: `Boot Linux ${release} in ${arch.qemu!.binary} (${arch.qemu!.machine}, ${arch.qemu!.cpu})${cachedInitrd ? ' (cached initramfs)' : ''}`,
+      argv: qemuArgv(arch, input.assets.kernelImage, cachedInitrd ?? initrd),
       serialLog: serial,
       log: 'qemu.log',
       timeoutSeconds: input.timeoutSeconds,
@@ -284,12 +292,14 @@ export function planGuestTest(input: GuestTestInput): Plan {
     summary: `test ${input.module} for Linux ${release} on ${arch.rpm} in ${arch.qemu!.binary}`,
     logsDir,
     warnings: [],
-    requires: [
-      'rpm',
-      'depmod',
-      arch.qemu!.binary,
-      ...(('run' in input.kat && !input.kat.run.cached) || ('run' in input.upstream && !input.upstream.run.cached) ? [cc, 'make', 'rpm2cpio', 'cpio'] : []),
-    ],
+    requires: cachedInitrd
+      ? [arch.qemu!.binary]
+      : [
+          'rpm',
+          'depmod',
+          arch.qemu!.binary,
+          ...(('run' in input.kat && !input.kat.run.cached) || ('run' in input.upstream && !input.upstream.run.cached) ? [cc, 'make', 'rpm2cpio', 'cpio'] : []),
+        ],
     locks: [work],
     steps,
   };

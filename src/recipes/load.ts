@@ -60,12 +60,23 @@ export function findRecipeFile(name: string, userDirs: string[] = []): string {
   );
 }
 
-export function parseRecipe<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
+/** Parsed YAML by file and text: a command that asks for a recipe's kind and then its content parses it once. */
+const parsed = new Map<string, unknown>();
+
+function yamlOf(text: string, file: string): unknown {
+  const key = `${file}\0${text}`;
+  if (parsed.has(key)) return parsed.get(key);
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ArmkitError('recipe', `Recipe ${file} is not valid YAML: ${doc.errors[0]!.message}`);
   }
-  const result = schema.safeParse(doc.toJS());
+  const value = doc.toJS();
+  parsed.set(key, value);
+  return value;
+}
+
+export function parseRecipe<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
+  const result = schema.safeParse(yamlOf(text, file));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
     throw new ArmkitError('recipe', `Recipe ${file} is invalid: ${problems[0]}`, { details: problems.slice(1) });
@@ -81,7 +92,7 @@ export function loadKmodRecipe(name: string, userDirs: string[] = []): LoadedRec
 /** The `kind:` of a recipe (kmod, spec), read before choosing which schema and command apply. */
 export function recipeKind(name: string, userDirs: string[] = []): string {
   const file = findRecipeFile(name, userDirs);
-  const kind = (parseDocument(readFileSync(file, 'utf8')).toJS() as { kind?: unknown } | null)?.kind;
+  const kind = (yamlOf(readFileSync(file, 'utf8'), file) as { kind?: unknown } | null)?.kind;
   if (typeof kind !== 'string') throw new ArmkitError('recipe', `Recipe ${file} is invalid: kind: required (kmod or spec).`);
   return kind;
 }

@@ -5,7 +5,7 @@
  */
 
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -299,5 +299,45 @@ describe.skipIf(!amd64)('the dry-run contract', () => {
       }
     }
     expect(readdirSync(cache)).toEqual([]);
+  });
+});
+
+describe('an unchanged build command is up to date', () => {
+  it('answers from its stamp until an input or the output changes', async () => {
+    const cache = sharedCache('stamp');
+    const src = tempDir('stamp-src');
+    cpSync(FIXTURE_MODULE, src, { recursive: true });
+    const out = tempDir('stamp-out');
+    const args = ['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--source', src, '--version', '0.5', '--out', out];
+    const first = await armkit([...args, '--json'], { cacheDir: cache });
+    expect(first.exitCode, show(first)).toBe(0);
+
+    const again = await armkit([...args, '--json'], { cacheDir: cache });
+    expect(again.exitCode, show(again)).toBe(0);
+    expect(again.stderr).toMatch(
+      /^armkit: up to date: cryptodev 0\.5 for aarch64 .*: nothing it is built from changed since the last build \(--force rebuilds\)$/m,
+    );
+    // Before anything else loads: no plan, no steps.
+    expect(again.stderr).not.toContain('Publish');
+    expect(JSON.parse(again.stdout)).toMatchObject({ ok: true, upToDate: true, out: JSON.parse(first.stdout).out });
+
+    // An output file removed: the build cache publishes it again.
+    const dest = JSON.parse(first.stdout).out as string;
+    const kmod = readdirSync(dest).find((f) => f.startsWith('kmod-'))!;
+    rmSync(join(dest, kmod));
+    const republished = await armkit(args, { cacheDir: cache });
+    expect(republished.exitCode, show(republished)).toBe(0);
+    expect(republished.stderr).toContain('nothing was rebuilt (--force rebuilds)');
+    expect(existsSync(join(dest, kmod))).toBe(true);
+
+    // A source file changed: a real build.
+    writeFileSync(join(src, 'main.c'), `${readFileSync(join(src, 'main.c'), 'utf8')}\n/* changed again */\n`);
+    const rebuilt = await armkit(args, { cacheDir: cache });
+    expect(rebuilt.exitCode, show(rebuilt)).toBe(0);
+    expect(rebuilt.stderr).toContain('rpmbuild cryptodev-linux-0.5');
+
+    // --force is never answered from the stamp.
+    const forced = await armkit([...args, '--force'], { cacheDir: cache });
+    expect(forced.stderr).toContain('rpmbuild cryptodev-linux-0.5');
   });
 });

@@ -38,6 +38,7 @@ function input(overrides: Partial<GuestTestInput> = {}): GuestTestInput {
     inputs: { devel: '/out/devel.rpm', srpm: '/out/src.rpm', archive: 'cryptodev-linux-1.14.tar.gz' },
     assets,
     ...RUN_BOTH,
+    initramfs: { store: '/c/guest/built/initramfs-k3.cpio.gz' },
     toolPrefix: 'aarch64-linux-gnu-',
     work: '/w',
     timeoutSeconds: 90,
@@ -110,11 +111,11 @@ describe('planGuestTest', () => {
     expect(plan.logsDir).toBe('/w/guest/logs');
   });
 
-  it('ends with write /init → pack → boot → report', () => {
+  it('ends with write /init → pack → keep it in the cache → boot → report', () => {
     const plan = planGuestTest(input());
-    expect(plan.steps.slice(-4).map((s) => s.kind)).toEqual(['write', 'pack-initramfs', 'boot-guest', 'guest-report']);
-    expect(plan.steps.at(-4)).toMatchObject({ kind: 'write', path: `${ROOT}/init`, mode: 0o755 });
-    expect(plan.steps.at(-3)).toEqual({ kind: 'pack-initramfs', title: 'Pack the initramfs', root: ROOT, archive: INITRD });
+    expect(plan.steps.slice(-8).map((s) => s.kind)).toEqual(['write', 'pack-initramfs', 'remove', 'copy', 'remove', 'rename', 'boot-guest', 'guest-report']);
+    expect(plan.steps.at(-8)).toMatchObject({ kind: 'write', path: `${ROOT}/init`, mode: 0o755 });
+    expect(plan.steps.at(-7)).toEqual({ kind: 'pack-initramfs', title: 'Pack the initramfs', root: ROOT, archive: INITRD });
     expect(plan.steps.slice(0, 2)).toEqual([
       { kind: 'remove', title: 'Clear the guest work directory', path: '/w/guest' },
       { kind: 'mkdir', title: 'Create the log directory', path: '/w/guest/logs' },
@@ -244,6 +245,16 @@ describe('planGuestTest', () => {
     expect(stepsOf(plan, 'rename').find((r) => r.to === '/c/guest/built/kat-k1')).toBeDefined();
     expect(stepsOf(plan, 'copy').find((c) => c.to === `${ROOT}/usr/bin/armkit-kat`)!.from).toBe('/w/guest/kat/armkit-kat');
     expect(stepsOf(planGuestTest(input(SKIP_BOTH)), 'write').map((s) => s.path)).toEqual([`${ROOT}/init`]);
+  });
+
+  it('keeps the packed initramfs in the cache, and boots a cached one without assembling anything', () => {
+    const plan = planGuestTest(input());
+    expect(stepsOf(plan, 'rename').find((r) => r.to === '/c/guest/built/initramfs-k3.cpio.gz')).toMatchObject({ from: '/c/guest/built/initramfs-k3.cpio.gz.partial' });
+    const cached = planGuestTest(input({ initramfs: { store: '/c/i.cpio.gz', cached: '/c/i.cpio.gz' } }));
+    expect(cached.steps.map((s) => s.kind)).toEqual(['remove', 'mkdir', 'boot-guest', 'guest-report']);
+    expect(qemuStep(cached).argv[qemuStep(cached).argv.indexOf('-initrd') + 1]).toBe('/c/i.cpio.gz');
+    expect(reportStep(cached).expected).toEqual(reportStep(plan).expected);
+    expect(cached.requires).toEqual(['qemu-system-aarch64']);
   });
 
   it('takes both programs from the cache when they are there: nothing is unpacked or compiled', () => {

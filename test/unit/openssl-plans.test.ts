@@ -21,6 +21,7 @@ function guest(openssl: GuestTestInput['openssl']): GuestTestInput {
     assets,
     kat: { run: { store: '/c/kat' } },
     upstream: { skip: 'none' },
+    initramfs: { store: '/c/guest/built/initramfs-k3.cpio.gz' },
     toolPrefix: 'aarch64-linux-gnu-',
     work: '/w',
     timeoutSeconds: 60,
