@@ -249,7 +249,9 @@ describe('planGuestTest', () => {
 
   it('keeps the packed initramfs in the cache, and boots a cached one without assembling anything', () => {
     const plan = planGuestTest(input());
-    expect(stepsOf(plan, 'rename').find((r) => r.to === '/c/guest/built/initramfs-k3.cpio.gz')).toMatchObject({ from: '/c/guest/built/initramfs-k3.cpio.gz.partial' });
+    expect(stepsOf(plan, 'rename').find((r) => r.to === '/c/guest/built/initramfs-k3.cpio.gz')).toMatchObject({
+      from: '/c/guest/built/initramfs-k3.cpio.gz.partial',
+    });
     const cached = planGuestTest(input({ initramfs: { store: '/c/i.cpio.gz', cached: '/c/i.cpio.gz' } }));
     expect(cached.steps.map((s) => s.kind)).toEqual(['remove', 'mkdir', 'boot-guest', 'guest-report']);
     expect(qemuStep(cached).argv[qemuStep(cached).argv.indexOf('-initrd') + 1]).toBe('/c/i.cpio.gz');
