@@ -184,6 +184,26 @@ export function buildProgram(): Command {
     await doctorCommand(options, await env());
   });
 
+  const bench = program.command('bench').description('measure: what a crypto engine gains (openssl speed), how long a recipe takes to build in each mode');
+  const benchCrypto = bench
+    .command('crypto')
+    .description('openssl speed without and with the engine, and both at once; or read saved outputs (--parse, --compare)');
+  withOptions(benchCrypto, ['json', 'dryRun', 'verbose', 'out']);
+  benchCrypto
+    .option('--parse <files...>', 'read saved "openssl speed" outputs and report each (0.9.8 to 3.x, -mr too)')
+    .option('--compare <files...>', 'compare saved outputs: [software=]FILE [engine=]FILE [LABEL=]FILE... (roles inferred when not given)')
+    .option('--openssl <bin>', 'the openssl to measure (default: openssl on PATH)')
+    .option('--engine <engine>', 'devcrypto, cryptodev, afalg, or none for software only (default: devcrypto, cryptodev for OpenSSL 1.0.x)')
+    .option('--algo <algos>', 'EVP algorithms, comma-separated (default: aes-128-cbc)')
+    .option('--seconds <n>', 'seconds per block size (default: 3, where the OpenSSL has -seconds)')
+    .option('--guest <arch>', "run inside armkit test's QEMU guest (emulated software drivers, never hardware figures)")
+    .option('--markdown', 'print the report as Markdown')
+    .option('--chart <file>', 'write an SVG bar chart (software / engine / combined per block size)');
+  action(benchCrypto, async (_args, options) => {
+    const { benchCryptoCommand } = await import('./commands/bench.js');
+    await benchCryptoCommand(options, await env(), controller.signal);
+  });
+
   const cache = program.command('cache').description("armkit's build cache: builds kept under the hash of their inputs");
   const cacheLs = cache.command('ls').description('list the cached builds, most recently used first');
   withOptions(cacheLs, ['cacheDir', 'json']);
