@@ -52,6 +52,16 @@ const PROGRAMS: Record<string, Packages> = {
   'dpkg-deb': p(['dpkg'], ['dpkg']),
   pahole: p(['pahole'], ['dwarves']),
   mock: p(['mock'], ['mock']),
+  // armkit repo: the repository's metadata, package and repository signatures (gpg-agent holds the secret key for
+  // gpg's signing), and the test suite's checks of them.
+  createrepo_c: p(['createrepo-c'], ['createrepo_c']),
+  rpmsign: p(['rpm'], ['rpm-sign']),
+  rpmkeys: p(['rpm'], ['rpm']),
+  gpg: p(['gnupg'], ['gnupg2']),
+  gpgv: p(['gpgv'], ['gnupg2']),
+  touch: p(['coreutils'], ['coreutils']),
+  'gpg-agent': p(['gnupg'], ['gnupg2']),
+  dnf: p(['dnf'], ['dnf']),
   'copr-cli': p([], ['copr-cli']),
   'qemu-system-aarch64': p(['qemu-system-arm'], ['qemu-system-aarch64']),
   'qemu-system-arm': p(['qemu-system-arm'], ['qemu-system-arm']),
@@ -169,7 +179,7 @@ export const RPM_BUILD_PROGRAMS = ['rpmbuild', 'rpm', 'rpm2cpio', 'cpio', 'make'
 export const DEBIAN_KERNEL_PROGRAMS = ['apt-get', 'apt-cache', 'dpkg-deb'];
 
 /** What each armkit command runs, for doctor: `--for build,test,...`. */
-export const USES = ['build', 'install', 'test', 'spec', 'openssl', 'suite'] as const;
+export const USES = ['build', 'install', 'test', 'spec', 'openssl', 'repo', 'suite'] as const;
 export type Use = (typeof USES)[number];
 
 export const USE_PURPOSE: Record<Use, string> = {
@@ -178,6 +188,7 @@ export const USE_PURPOSE: Record<Use, string> = {
   test: 'armkit test (QEMU guest)',
   spec: 'armkit spec openssl',
   openssl: 'armkit build openssl (local rpmbuild)',
+  repo: 'armkit repo (dnf repository, signing)',
   suite: "armkit's own test suite",
 };
 
@@ -210,11 +221,16 @@ export function needsFor(use: Use, arch: Arch, mode: 'native' | 'cross', host: H
     case 'openssl':
       // rpmbuild's %prep applies the distribution's patches; OpenSSL's Configure is perl.
       return programs(['rpmbuild', 'rpm', 'rpmspec', 'rpm2cpio', 'cpio', 'make', 'patch', 'perl', `${crossPrefix ?? ''}gcc`]);
+    case 'repo':
+      // rpm reads the packages' build times (the repository's revision), touch gives the copies those times;
+      // signing runs rpmsign and gpg, and armkit checks the signatures (rpmkeys, gpgv) before it publishes.
+      return programs(['createrepo_c', 'rpm', 'touch', 'rpmsign', 'rpmkeys', 'gpg', 'gpg-agent', 'gpgv']);
     case 'suite':
       // What the tests run themselves, besides armkit: they ask file and modinfo about modules, apply diffs with
-      // patch, and build natively against the packaged amd64 headers.
+      // patch, build natively against the packaged amd64 headers, make throwaway signing keys (gpg), check
+      // signatures against an rpm database (rpmkeys) and install from armkit's repository as a board does (dnf).
       return [
-        ...programs(['file', 'modinfo', 'patch', 'perl', 'tar', 'gzip', 'sha256sum']),
+        ...programs(['file', 'modinfo', 'patch', 'perl', 'tar', 'gzip', 'sha256sum', 'gpg', 'rpmkeys', 'dnf']),
         ...(arch === host.arch && arch.rpm === 'x86_64' ? [AMD64_HEADERS] : []),
       ];
   }

@@ -2,8 +2,9 @@
  * Renders EJS templates from templates/ (and the templates/ folder beside a user's recipes). EJS is JavaScript, so
  * a template name is resolved only inside those folders. Every value a template prints goes through the escape of
  * the file it makes: an RPM spec gets `%` doubled (rpm would expand `%(...)` and `%{...}`) and no newline outside
- * a multi-line text, a shell script only plain words, anything else no newline. An undefined value is a bug in the
- * caller, so it throws instead of printing "undefined" into a file.
+ * a multi-line text, a shell script only plain words, a YAML file double-quoted scalars, a dnf .repo file no `$`,
+ * anything else no newline. An undefined value is a bug in the caller, so it throws instead of printing "undefined"
+ * into a file.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
@@ -62,9 +63,30 @@ export function shellWord(value: unknown): string {
   return text;
 }
 
+/**
+ * A YAML value (a CI workflow): one double-quoted scalar, which YAML reads as written. `$` is refused: GitHub
+ * evaluates `${{ ... }}` and GitLab expands `$VAR` inside any string, quoted or not.
+ */
+export function yamlScalar(value: unknown): string {
+  const text = oneLine(value);
+  if (text.includes('$'))
+    throw new TemplateValueError(`The value ${JSON.stringify(text)} contains "$", which the CI system would expand; armkit will not write it.`);
+  return JSON.stringify(text);
+}
+
+/** A dnf .repo file's value: one line, and no `$` (dnf expands `$basearch` and other variables in values). */
+export function repoValue(value: unknown): string {
+  const text = oneLine(value);
+  if (text.includes('$'))
+    throw new TemplateValueError(`The value ${JSON.stringify(text)} contains "$", which dnf would read as a variable; armkit will not write it.`);
+  return text;
+}
+
 function escapeFor(file: string): (value: unknown) => string {
   if (file.endsWith('.spec.ejs')) return rpmEscape;
   if (file.endsWith('.sh.ejs')) return shellWord;
+  if (file.endsWith('.yml.ejs') || file.endsWith('.yaml.ejs')) return yamlScalar;
+  if (file.endsWith('.repo.ejs')) return repoValue;
   return oneLine;
 }
 

@@ -1,0 +1,261 @@
+/**
+ * The program armkit's CLI parses: every command with its options (commander), each command's module imported
+ * when it runs. src/cli.ts runs it; tests import it to check what generated files ask of armkit (src/ci/).
+ * Importing this module runs nothing.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+/** Stops every command's processes: src/cli.ts aborts it on SIGINT, SIGTERM and SIGHUP. */
+export const controller = new AbortController();
+/** Whether the running command was asked for --json: src/cli.ts then reports errors as one JSON document. */
+export const cliState = { json: false };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+async function env() {
+  const [{ probeHost }, { createRunner }, { warn }] = await Promise.all([import('./host.js'), import('./proc/runner.js'), import('./commands/output.js')]);
+  // A build set's runners stop with armkit too: their signal follows the interrupt.
+  const runnerFor = (signal: AbortSignal) => createRunner(AbortSignal.any([controller.signal, signal]));
+  return { host: probeHost(), runner: createRunner(controller.signal), runnerFor, warn, armkitVersion: pkg.version, now: new Date() };
+}
+
+/**
+ * Every option, declared once. Each command below lists exactly the options it takes, so none is shared by
+ * accident; the build command takes those of both recipe kinds and refuses the other kind's (commands/build.ts).
+ */
+export const OPTIONS = {
+  arch: () => new Option('--arch <arch>', 'target architecture: aarch64, armv7hl, armv5tel, x86_64 (default: this host)'),
+  archList: () => new Option('--arch <arches>', 'target architecture(s): ARCH[,ARCH...] or all (aarch64, armv7hl, armv5tel, x86_64; default: this host)'),
+  mode: () => new Option('--mode <mode>', 'native or cross (default: native for the host architecture, else cross)').choices(['native', 'cross']),
+  kernel: () => new Option('--kernel <kernel>', 'kernel to build against: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR'),
+  kernelList: () =>
+    new Option(
+      '--kernel <kernels>',
+      'kernel(s) to build against, comma-separated: RELEASE (installed headers), DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR',
+    ),
+  source: () =>
+    new Option(
+      '--source <path>',
+      'local source tarball or directory instead of a download (a copy of a pinned archive is verified by sha256; anything else has no checksum)',
+    ),
+  version: () => new Option('--version <version>', 'source version from the recipe (or the version to label --source with)'),
+  recipes: () => new Option('--recipes <dir>', "directory of recipes that override armkit's own (repeatable)").argParser(collect),
+  cacheDir: () =>
+    new Option('--cache-dir <dir>', 'download, build and work cache (default: $ARMKIT_CACHE_DIR, else $XDG_CACHE_HOME/armkit or ~/.cache/armkit)'),
+  dryRun: () => new Option('--dry-run', 'print the commands that would run, as a shell script; read caches, write and download nothing'),
+  json: () => new Option('--json', 'print one JSON document (the plan, or the result) on stdout'),
+  verbose: () => new Option('--verbose', "show every command's output as it runs"),
+  timings: () => new Option('--timings', 'print where the time went, step by step'),
+  noWait: () => new Option('--no-wait', 'refuse instead of waiting when another armkit process uses the same work directory or out/ destination'),
+  out: () => new Option('--out <dir>', 'output root').default('out'),
+  engine: () =>
+    new Option('--engine <engine>', 'where the RPMs are built: local (rpmbuild here), mock, copr (spec recipes)').choices(['local', 'mock', 'copr']),
+  jobs: () => new Option('--jobs <n>', 'builds at once, for several architectures or kernels (default: the number of cores)'),
+  failFast: () => new Option('--fail-fast', 'stop the other builds at the first failure (without it they finish)'),
+  force: () => new Option('--force', 'rebuild even when the build cache has a build with the same inputs'),
+  test: () => new Option('--test', 'then prove the packages in a QEMU guest of the target kernel (armkit test)'),
+  timeout: () => new Option('--timeout <seconds>', 'stop the guest after this long (default: 120)'),
+  kernelImage: () => new Option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz or a kernel RPM)'),
+  srpm: () => new Option('--srpm <file>', "spec recipes: the distribution's source RPM to patch and rebuild"),
+  chroot: () => new Option('--chroot <name>', 'with mock/copr: the mock config or Copr chroot (default: fedora-rawhide-ARCH)'),
+  coprProject: () => new Option('--copr-project <owner/project>', 'with copr: the Copr project to build in'),
+  cryptodevFrom: () =>
+    new Option('--cryptodev-from <dir>', 'openssl, local engine: armkit cryptodev build whose devel RPM has crypto/cryptodev.h (default: the newest in out/)'),
+  releaseSuffix: () => new Option('--release-suffix <suffix>', 'openssl: suffix that marks the rebuilt Release (default: .cryptodev1)'),
+} as const;
+
+function withOptions(command: Command, names: Array<keyof typeof OPTIONS>): Command {
+  for (const name of names) command.addOption(OPTIONS[name]());
+  return command;
+}
+
+function action(command: Command, run: (args: string[], options: Record<string, unknown>) => Promise<unknown>): Command {
+  return command.action(async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const options = cmd.opts();
+    cliState.json = Boolean(options.json);
+    await run(args.slice(0, -2) as string[], options);
+  });
+}
+
+export function buildProgram(): Command {
+  const program = new Command('armkit')
+    .description('Recipes to RPM packages for ARM boards: cryptodev-linux kmods and cryptodev-enabled OpenSSL.')
+    .version(pkg.version, '-V, --armkit-version', "print armkit's version")
+    .showHelpAfterError('(run "armkit --help" for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 a build step failed, 2 usage, 3 invalid recipe, 4 missing prerequisite,\n5 verification failed (checksum, headers or module for the wrong arch/release), 130 interrupted (143 SIGTERM, 129 SIGHUP).',
+    );
+
+  const build = program
+    .command('build')
+    .description('build a recipe into RPMs: out/<recipe>/<version>/<arch>/<kernel>/ (kmod) or out/<recipe>/<version>/<arch>/ (spec)')
+    .argument('<recipe>', 'recipe name, e.g. cryptodev or openssl');
+  withOptions(build, [
+    'archList',
+    'mode',
+    'kernelList',
+    'source',
+    'version',
+    'engine',
+    'jobs',
+    'failFast',
+    'force',
+    'out',
+    'test',
+    'timeout',
+    'kernelImage',
+    'srpm',
+    'chroot',
+    'coprProject',
+    'cryptodevFrom',
+    'releaseSuffix',
+    'recipes',
+    'cacheDir',
+    'dryRun',
+    'json',
+    'verbose',
+    'timings',
+    'noWait',
+  ]);
+  action(build, async ([recipe], options) => {
+    const { buildCommand } = await import('./commands/build.js');
+    await buildCommand(recipe!, options, await env(), controller.signal);
+  });
+
+  const install = program
+    .command('install')
+    .description('build natively and install onto this system (module, header, modules-load.d, depmod, modprobe)')
+    .argument('<recipe>', 'recipe name, e.g. cryptodev');
+  withOptions(install, ['arch', 'kernel', 'source', 'version', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose']);
+  install.option('--destdir <dir>', 'stage the files under DIR instead (no root needed, nothing loaded)');
+  action(install, async ([recipe], options) => {
+    const { installCommand } = await import('./commands/install.js');
+    await installCommand(recipe!, options, await env(), controller.signal);
+  });
+
+  const test = program
+    .command('test')
+    .description('boot the target kernel in QEMU and prove the built packages: autoload, /dev/crypto, known answers, unload')
+    .argument('<recipe>', 'recipe name, e.g. cryptodev');
+  withOptions(test, ['arch', 'kernelImage', 'timeout', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose', 'timings', 'noWait']);
+  test
+    .option('--kernel <kernel>', 'test the build made for this kernel (its release or the --kernel form it was built with)')
+    .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/*/)')
+    .option('--out <dir>', 'output root to search', 'out')
+    .option('--openssl', 'also check the OpenSSL engine with the newest armkit-built openssl RPMs (out/openssl/*/ARCH)')
+    .option('--openssl-from <dir>', 'the armkit-built openssl RPMs to check (implies --openssl)');
+  action(test, async ([recipe], options) => {
+    const { testCommand } = await import('./commands/test.js');
+    await testCommand(recipe!, options, await env(), controller.signal);
+  });
+
+  const spec = program
+    .command('spec')
+    .description("patch a distribution's openssl.spec for the cryptodev engine: writes the spec and a diff")
+    .argument('<recipe>', 'recipe name: openssl');
+  withOptions(spec, ['releaseSuffix', 'recipes', 'json']);
+  spec
+    .option('--spec <file>', 'the openssl.spec to patch')
+    .option('--srpm <file>', 'a source RPM whose spec to patch')
+    .option('--out <dir>', 'directory for the patched spec and the diff', 'out')
+    .option(
+      '--no-verify',
+      "do not check the result with rpmspec -P, which runs the shell commands of the spec's own %(...) expansions (for a spec you do not trust)",
+    );
+  action(spec, async ([recipe], options) => {
+    const { specCommand } = await import('./commands/spec.js');
+    await specCommand(recipe!, options, await env());
+  });
+
+  const doctor = program.command('doctor').description('list what this host lacks for the commands it will run, with the install commands');
+  withOptions(doctor, ['mode', 'json', 'dryRun']);
+  doctor
+    .option('--arch <arch>', 'target architecture(s): ARCH[,ARCH...] or all (default: this host)')
+    .option(
+      '--for <uses>',
+      "what the host will do: build, install, test, spec, openssl, suite (armkit's test suite), comma-separated, or all (default: build, with test as optional)",
+    )
+    .option('--fix', 'install what is missing, the optional parts too (apt-get or dnf; needs root)');
+  action(doctor, async (_args, options) => {
+    const { doctorCommand } = await import('./commands/doctor.js');
+    await doctorCommand(options, await env());
+  });
+
+  const bench = program.command('bench').description('measure: what a crypto engine gains (openssl speed), how long a recipe takes to build in each mode');
+  const benchCrypto = bench
+    .command('crypto')
+    .description('openssl speed without and with the engine, and both at once; or read saved outputs (--parse, --compare)');
+  withOptions(benchCrypto, ['json', 'dryRun', 'verbose', 'out']);
+  benchCrypto
+    .option('--parse <files...>', 'read saved "openssl speed" outputs and report each (0.9.8 to 3.x, -mr too)')
+    .option('--compare <files...>', 'compare saved outputs: [software=]FILE [engine=]FILE [LABEL=]FILE... (roles inferred when not given)')
+    .option('--openssl <bin>', 'the openssl to measure (default: openssl on PATH)')
+    .option('--engine <engine>', 'devcrypto, cryptodev, afalg, or none for software only (default: devcrypto, cryptodev for OpenSSL 1.0.x)')
+    .option('--algo <algos>', 'EVP algorithms, comma-separated (default: aes-128-cbc)')
+    .option('--seconds <n>', 'seconds per block size (default: 3, where the OpenSSL has -seconds)')
+    .option('--guest <arch>', "run inside armkit test's QEMU guest (emulated software drivers, never hardware figures)")
+    .option('--markdown', 'print the report as Markdown')
+    .option('--chart <file>', 'write an SVG bar chart (software / engine / combined per block size)');
+  action(benchCrypto, async (_args, options) => {
+    const { benchCryptoCommand } = await import('./commands/bench.js');
+    await benchCryptoCommand(options, await env(), controller.signal);
+  });
+
+  const ci = program
+    .command('ci')
+    .description('write a CI workflow: matrix builds, tests, packages as artifacts, the dnf repository, releases on tags')
+    .argument('<system>', 'github (.github/workflows/armkit.yml) or gitlab (.gitlab-ci.yml)');
+  withOptions(ci, ['json']);
+  ci.option('--arch <arches>', 'architectures of the matrix: ARCH[,ARCH...] or all (default: aarch64)')
+    .option('--recipes <names>', 'recipes of the matrix, comma-separated (default: cryptodev)')
+    .option('--kernel <kernels>', "kernels of the matrix, comma-separated (default: debian:latest; with copr: the chroot's newest)")
+    .addOption(new Option('--engine <engine>', 'where the jobs build: local (rpmbuild on the runner) or copr').choices(['local', 'copr']))
+    .addOption(OPTIONS.coprProject())
+    .option('--test', "prove each leg's packages in a QEMU guest (armkit test)")
+    .option('--base-url <url>', 'where boards will fetch the repository the last job makes (armkit repo --base-url)')
+    .option('--out <file>', 'the workflow file (default: .github/workflows/armkit.yml or .gitlab-ci.yml; - prints it)')
+    .option('--force', 'replace the file even if armkit did not write it');
+  action(ci, async ([system], options) => {
+    const { ciCommand } = await import('./commands/ci.js');
+    await ciCommand(system!, options);
+  });
+
+  const repo = program
+    .command('repo')
+    .description('make dnf repositories (one per architecture, one of source RPMs) of the builds in out/, signed with --sign');
+  withOptions(repo, ['cacheDir', 'dryRun', 'json', 'verbose', 'noWait']);
+  repo
+    .option('--from <dir>', 'output root whose builds to collect', 'out')
+    .option('--out <dir>', 'the repository (default: out/repo, beside the builds)')
+    .option('--update', 'reuse what the published repository has: unchanged packages are not copied or signed again, their metadata not read again')
+    .option('--sign <keyid>', 'sign the packages (rpmsign) and each repodata/repomd.xml (gpg) with this secret key; the public key goes beside them')
+    .option('--base-url <url>', 'where boards fetch the repository from: armkit.repo points there (default: its file:// path)');
+  action(repo, async (_args, options) => {
+    const { repoCommand } = await import('./commands/repo.js');
+    await repoCommand(options, await env(), controller.signal);
+  });
+
+  const cache = program.command('cache').description("armkit's build cache: builds kept under the hash of their inputs");
+  const cacheLs = cache.command('ls').description('list the cached builds, most recently used first');
+  withOptions(cacheLs, ['cacheDir', 'json']);
+  action(cacheLs, async (_args, options) => {
+    const { cacheLsCommand } = await import('./commands/cache.js');
+    await cacheLsCommand(options);
+  });
+  const cachePrune = cache.command('prune').description('remove the least recently used builds until the cache fits its limit');
+  withOptions(cachePrune, ['cacheDir', 'json', 'dryRun']);
+  cachePrune
+    .option('--max-size <size>', 'the limit, e.g. 500M or 2G (default: $ARMKIT_BUILD_CACHE_MAX bytes, else 2G)')
+    .option('--all', 'remove every cached build');
+  action(cachePrune, async (_args, options) => {
+    const { cachePruneCommand } = await import('./commands/cache.js');
+    await cachePruneCommand(options);
+  });
+
+  return program;
+}
