@@ -205,6 +205,21 @@ export interface PublishStep extends StepBase {
   known?: ArtifactRecord[];
 }
 
+/**
+ * Runs `openssl speed` (armkit bench crypto): for each block size (`-bytes`, one process each; none: openssl's own
+ * sizes in one process) the runs of the step at the same time, each wrapped in `sh` so that `times` reports the CPU
+ * (user and system) it used. Output per run and size in `outputDir`; while it runs, which processes hold
+ * /dev/crypto open and which interrupts fire are recorded (the engine's evidence).
+ */
+export interface OpensslSpeedStep extends StepBase {
+  kind: 'openssl-speed';
+  runs: Array<{ label: string; argv: string[] }>;
+  sizes: number[];
+  outputDir: string;
+  log: string;
+  timeoutSeconds: number;
+}
+
 export type Step =
   | ExecStep
   | MkdirStep
@@ -226,7 +241,8 @@ export type Step =
   | CoprBuildStep
   | CheckHeadersStep
   | CheckModuleStep
-  | PublishStep;
+  | PublishStep
+  | OpensslSpeedStep;
 
 export interface Plan {
   /** What the plan makes, for humans: "cryptodev 1.14 for aarch64 (cross) against Linux 6.1.0-56-arm64". */

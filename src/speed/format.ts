@@ -19,7 +19,7 @@ export const size = (bytes: number) => (bytes >= 1024 && bytes % 1024 === 0 ? `$
 
 function cpu(f: Figure): string {
   if (f.cpuSeconds === undefined) return '';
-  return ` cpu ${f.cpuSeconds.toFixed(2)}s${f.cpuKind === 'user' ? '' : '+sys'}`;
+  return ` ${f.cpuKind === 'user' ? 'user' : 'cpu'} ${f.cpuSeconds.toFixed(2)}s`;
 }
 
 export function figureText(f: Figure | undefined): string {
@@ -112,7 +112,7 @@ export function reportNotes(report: CryptoReport): string[] {
 }
 
 function title(a: AlgorithmReport): string {
-  return `${a.name}: operations per second over wall time, MB/s (10^6 bytes/s), CPU seconds used (user time; +sys where measured)`;
+  return `${a.name}: operations per second over wall time, MB/s (10^6 bytes/s), CPU seconds used ("user": openssl's user time; "cpu": user + system, measured by armkit)`;
 }
 
 export function terminalTable(report: CryptoReport): string[] {

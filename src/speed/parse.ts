@@ -63,6 +63,8 @@ export interface SpeedRun {
   algorithms: SpeedAlgorithm[];
   /** `time -v` (or `time`) around the run: the whole process's CPU and wall time. */
   time?: TimeBlock;
+  /** CPU time of the openssl process (user, system), measured by armkit's wrapper (`ARMKIT:TIMES`, the shell's `times`). */
+  processCpu?: { userSeconds: number; systemSeconds: number };
   /** Things the reader should know (ignored public-key results, a table that disagrees with the counts). */
   notes: string[];
 }
@@ -244,6 +246,18 @@ export function parseSpeedOutput(text: string, source: string): SpeedRun[] {
     if (inCompiler && /^(?:-\S+|\S+=\S*|\S+\.(?:c|h|so))(?:\s+(?:-\S+|\S+=\S*|"[^"]*"))*$/.test(t)) continue;
     inCompiler = false;
 
+    // armkit's own wrapper: the shell's `times` after openssl (its own line, then its children's: openssl's).
+    if (t === 'ARMKIT:TIMES') {
+      const pair = /^(\d+)m\s*(\d+(?:\.\d+)?)s\s+(\d+)m\s*(\d+(?:\.\d+)?)s$/;
+      const children = pair.exec(lines[i + 2]?.text ?? '');
+      if (!pair.test(lines[i + 1]?.text ?? '') || !children) fail(l, 'armkit\'s "ARMKIT:TIMES" line without the two lines of times after it');
+      current().processCpu = {
+        userSeconds: Number(children![1]) * 60 + Number(children![2]),
+        systemSeconds: Number(children![3]) * 60 + Number(children![4]),
+      };
+      i += 2;
+      continue;
+    }
     // `Command being timed: "openssl speed ..."` is time -v's, not a new run.
     if (/^Command being timed:/.test(t)) {
       const r = current();
@@ -476,6 +490,9 @@ function finish(run: SpeedRun, source: string): void {
       }
     }
   }
+  // One block size of one algorithm in the process: the process's CPU time is that sample's.
+  const all = run.algorithms.flatMap((a) => a.samples);
+  if (run.processCpu && all.length === 1) all[0]!.cpuSeconds = run.processCpu.userSeconds + run.processCpu.systemSeconds;
   if (run.engine && !run.engine.set && run.engineMessages.length === 0 && run.algorithms.length > 0) {
     // The command asked for an engine and openssl's "set" line is not in the saved output.
     noteOnce(run, `the command asks for engine ${run.engine.id}, but the output does not show openssl setting it`);
