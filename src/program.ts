@@ -51,10 +51,12 @@ export const OPTIONS = {
   noWait: () => new Option('--no-wait', 'refuse instead of waiting when another armkit process uses the same work directory or out/ destination'),
   out: () => new Option('--out <dir>', 'output root').default('out'),
   engine: () =>
-    new Option('--engine <engine>', 'where the RPMs are built: local (rpmbuild here), mock, copr (spec recipes)').choices(['local', 'mock', 'copr']),
+    new Option('--engine <engine>', 'where the RPMs are built: local (rpmbuild here), mock or copr (a Fedora chroot)').choices(['local', 'mock', 'copr']),
   jobs: () => new Option('--jobs <n>', 'builds at once, for several architectures or kernels (default: the number of cores)'),
   failFast: () => new Option('--fail-fast', 'stop the other builds at the first failure (without it they finish)'),
   force: () => new Option('--force', 'rebuild even when the build cache has a build with the same inputs'),
+  remoteTimeout: () =>
+    new Option('--remote-timeout <seconds>', 'with copr: stop waiting for the remote build after this long (it goes on there; default: 6 hours)'),
   test: () => new Option('--test', 'then prove the packages in a QEMU guest of the target kernel (armkit test)'),
   timeout: () => new Option('--timeout <seconds>', 'stop the guest after this long (default: 120)'),
   kernelImage: () => new Option('--kernel-image <file>', 'kernel to boot instead of the one the packages were built for (a vmlinuz or a kernel RPM)'),
@@ -112,6 +114,7 @@ export function buildProgram(): Command {
     'srpm',
     'chroot',
     'coprProject',
+    'remoteTimeout',
     'cryptodevFrom',
     'releaseSuffix',
     'recipes',

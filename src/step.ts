@@ -167,6 +167,8 @@ export interface CoprBuildStep extends StepBase {
   srpm: string;
   dest: string;
   log: string;
+  /** How long to wait for the build (default: six hours); it goes on on Copr after armkit stops waiting. */
+  waitSeconds?: number;
 }
 
 /** Checks that a kernel header tree is for the target architecture and release. */
@@ -183,8 +185,13 @@ export interface CheckModuleStep extends StepBase {
   /** The .ko file, or an RPM whose payload holds exactly one module at `moduleInRpm`. */
   path: string;
   arch: Arch;
+  /**
+   * The kernel release the module must name; KERNEL_RELEASE when only the build knew it (a chroot's newest
+   * kernel-devel): then it is read from the kmod package's name, after `packagePrefix`.
+   */
   release: string;
-  /** Path of the module inside the RPM's payload, when `path` is an RPM (matched by glob `*`). */
+  packagePrefix?: string;
+  /** Path of the module inside the RPM's payload, when `path` is an RPM (KERNEL_RELEASE replaced as above). */
   moduleInRpm?: string;
   /** Scratch directory for unpacking the RPM payload. */
   scratch?: string;
@@ -203,7 +210,15 @@ export interface PublishStep extends StepBase {
   sourceArchive?: string;
   /** What rpm said of these files before (a cached build's manifest): no need to ask it again. */
   known?: ArtifactRecord[];
+  /**
+   * When `dest` and the manifest hold KERNEL_RELEASE (a chroot's newest kernel-devel), the release is read from the
+   * name of the published package that starts with this prefix (kmod-NAME-).
+   */
+  releaseFrom?: string;
 }
+
+/** Stands for a kernel release only the build itself learns (a chroot's newest kernel-devel). */
+export const KERNEL_RELEASE = '@KERNEL_RELEASE@';
 
 /**
  * Runs `openssl speed` (armkit bench crypto): for each block size (`-bytes`, one process each; none: openssl's own
@@ -285,3 +300,8 @@ export interface StepKind<S extends Step> {
 
 /** Every kind, exactly once: a kind added to Step without an entry here is a compile error. */
 export type StepKinds = { [K in Step['kind']]: StepKind<StepOf<K>> };
+
+/** Every program a plan runs: what it names itself (through rpmbuild, make) and what its steps run. */
+export function programsOf(plan: Plan, kinds: StepKinds): string[] {
+  return [...new Set([...plan.requires, ...plan.steps.flatMap((s) => (kinds[s.kind] as StepKind<Step>).programs(s))])];
+}

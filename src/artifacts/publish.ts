@@ -9,7 +9,7 @@ import { expandGlob } from '../glob.js';
 import { type ArtifactRecord, MANIFEST_SCHEMA, type Manifest, writeManifest } from '../manifest.js';
 import type { Runner } from '../proc/runner.js';
 import { scratch } from '../scratch.js';
-import type { PublishStep } from '../step.js';
+import { KERNEL_RELEASE, type PublishStep } from '../step.js';
 import { sha256File } from './hash.js';
 
 /** NAME, VERSION, RELEASE and ARCH of every package, asked of rpm in one call. */
@@ -30,19 +30,33 @@ async function describeRpms(paths: string[], runner: Runner): Promise<Array<Omit
   }));
 }
 
+/** The kernel release a chroot's build chose, read from the kmod package's name (PublishStep.releaseFrom). */
+function releaseOf(step: PublishStep, names: string[]): string | undefined {
+  if (!step.dest.includes(KERNEL_RELEASE)) return undefined;
+  const name = names.find((n) => step.releaseFrom && n.startsWith(step.releaseFrom));
+  if (!name) throw new ArmkitError('verification', `The build made no ${step.releaseFrom}<release> package: armkit cannot tell which kernel it was built for.`);
+  return name.slice(step.releaseFrom!.length);
+}
+
 export async function publish(step: PublishStep, runner: Runner): Promise<Manifest> {
   const files = step.artifacts.flatMap(expandGlob);
   if (files.length === 0) throw new ArmkitError('step-failed', `The build produced none of ${step.artifacts.join(', ')}.`);
-  const parent = dirname(step.dest);
-  const staging = join(parent, `.${basename(step.dest)}.staging-${process.pid}`);
-  const old = join(parent, `.${basename(step.dest)}.old-${process.pid}`);
+  const known = new Map((step.known ?? []).map((a) => [a.file, a]));
+  const described = files.every((f) => known.has(basename(f))) ? files.map((f) => known.get(basename(f))!) : await describeRpms(files, runner);
+  const release = releaseOf(
+    step,
+    described.map((d) => d.name),
+  );
+  const fill = (text: string) => (release ? text.replaceAll(KERNEL_RELEASE, release) : text);
+  const dest = fill(step.dest);
+  const parent = dirname(dest);
+  const staging = join(parent, `.${basename(dest)}.staging-${process.pid}`);
+  const old = join(parent, `.${basename(dest)}.old-${process.pid}`);
   mkdirSync(parent, { recursive: true });
   rmSync(staging, { recursive: true, force: true });
   const forget = scratch(staging);
   try {
     mkdirSync(staging);
-    const known = new Map((step.known ?? []).map((a) => [a.file, a]));
-    const described = files.every((f) => known.has(basename(f))) ? files.map((f) => known.get(basename(f))!) : await describeRpms(files, runner);
     const artifacts: ArtifactRecord[] = [];
     for (const [i, file] of files.entries()) {
       cpSync(file, join(staging, basename(file)));
@@ -51,15 +65,23 @@ export async function publish(step: PublishStep, runner: Runner): Promise<Manife
     if (existsSync(step.logsDir)) cpSync(step.logsDir, join(staging, 'logs'), { recursive: true });
     const source = { ...step.manifest.source };
     if (!source.sha256 && step.sourceArchive && existsSync(step.sourceArchive)) source.sha256 = await sha256File(step.sourceArchive);
-    const manifest: Manifest = { schema: MANIFEST_SCHEMA, ...step.manifest, source, createdAt: new Date().toISOString(), artifacts };
+    const kernel = step.manifest.kernel && { ...step.manifest.kernel, release: fill(step.manifest.kernel.release), dir: fill(step.manifest.kernel.dir) };
+    const manifest: Manifest = {
+      schema: MANIFEST_SCHEMA,
+      ...step.manifest,
+      ...(kernel ? { kernel } : {}),
+      source,
+      createdAt: new Date().toISOString(),
+      artifacts,
+    };
     writeManifest(staging, manifest);
-    if (existsSync(step.dest)) renameSync(step.dest, old);
-    renameSync(staging, step.dest);
+    if (existsSync(dest)) renameSync(dest, old);
+    renameSync(staging, dest);
     rmSync(old, { recursive: true, force: true });
     return manifest;
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    if (!existsSync(step.dest) && existsSync(old)) renameSync(old, step.dest);
+    if (!existsSync(dest) && existsSync(old)) renameSync(old, dest);
     throw error;
   } finally {
     forget();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Arch } from '../arch.js';
 import { latestBuild } from '../artifacts/builds.js';
+import { assertCoprConfig } from '../engines/copr.js';
 import { ENGINES, engineNamed } from '../engines/index.js';
 import { ArmkitError, usageError } from '../errors.js';
 import { parseManifest } from '../manifest.js';
@@ -26,6 +27,7 @@ import { execute, resultOf } from '../run/execute.js';
 import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { chooseArchAndMode, type Env } from './kmod-input.js';
+import { secondsOf } from './option-values.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
 
 export interface OpensslBuildOptions {
@@ -37,6 +39,7 @@ export interface OpensslBuildOptions {
   engine?: string;
   chroot?: string;
   coprProject?: string;
+  remoteTimeout?: string;
   releaseSuffix?: string;
   recipes?: string[];
   cacheDir?: string;
@@ -83,6 +86,7 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
   const chroot = engine === 'local' ? undefined : (options.chroot ?? arch.fedoraChroot ?? undefined);
   const unsupported = ENGINES[engine].unsupported({ kind: 'spec', arch, chroot, coprProject: options.coprProject }, env.host);
   if (unsupported) throw usageError(`--engine ${engine}: ${unsupported}.`);
+  if (engine === 'copr' && !options.dryRun) assertCoprConfig();
   const crossPrefix = engine === 'local' && mode === 'cross' ? chooseCross(arch, env.host).prefix : undefined;
 
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
@@ -144,6 +148,7 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
     nodeps: env.host.family !== 'fedora',
     chroot,
     coprProject: options.coprProject,
+    ...(options.remoteTimeout ? { waitSeconds: secondsOf(options.remoteTimeout, '--remote-timeout') } : {}),
     hostArch: env.host.arch,
     work,
     outDir: resolve(options.out ?? 'out'),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ARCHES, type Arch, findArch } from '../arch.js';
 import { findCachedBuild, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
+import { assertCoprConfig } from '../engines/copr.js';
 import { ENGINES, engineNamed } from '../engines/index.js';
 import { ArmkitError, usageError } from '../errors.js';
 import { INDEX_MAX_AGE_MS } from '../kernel/debian.js';
@@ -17,9 +18,10 @@ import { planKmodBuild } from '../plan/kmod.js';
 import { recipeKind } from '../recipes/load.js';
 import { type PlanOutcome, resultOf } from '../run/execute.js';
 import { currentStamp, stampFile, stampKey, writeStamp } from '../stamp.js';
-import type { Plan } from '../step.js';
+import { KERNEL_RELEASE, type Plan } from '../step.js';
 import type { OpensslBuildOptions } from './build-openssl.js';
 import { type Env, type KmodOptions, kmodBuildInputs, resolveKmodInput, stampPaths } from './kmod-input.js';
+import { secondsOf } from './option-values.js';
 import { info, printJson, printPlan, printSummary, printTimings, summaryRows } from './output.js';
 
 export interface BuildOptions extends KmodOptions {
@@ -38,6 +40,10 @@ export interface BuildOptions extends KmodOptions {
   timings?: boolean;
   /** commander's --no-wait: false when given. */
   wait?: boolean;
+  chroot?: string;
+  coprProject?: string;
+  /** How long to wait for a remote (Copr) build, in seconds. */
+  remoteTimeout?: string;
 }
 
 /** Where builds run under fixed, key-named paths (see BuildPlanInput.buildRoot). */
@@ -45,7 +51,7 @@ const BUILD_ROOT = join(tmpdir(), 'armkit-rpmbuild');
 
 /** Options that only one recipe kind takes: given to the other kind, they are a usage error, never ignored. */
 const KMOD_ONLY = ['kernel', 'source', 'version', 'test', 'timeout', 'kernelImage', 'jobs', 'failFast', 'force'] as const;
-const SPEC_ONLY = ['srpm', 'chroot', 'coprProject', 'cryptodevFrom', 'releaseSuffix'] as const;
+const SPEC_ONLY = ['srpm', 'cryptodevFrom', 'releaseSuffix'] as const;
 const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 function refuse(options: Record<string, unknown>, names: readonly string[], recipe: string, kind: string): void {
@@ -102,13 +108,19 @@ async function planBuilds(recipeName: string, options: BuildOptions, env: Env): 
   const planned: Planned[] = [];
   for (const arch of arches) {
     for (const kernel of kernels) {
-      const input = await resolveKmodInput(recipeName, { ...options, arch: arch.rpm, kernel }, env);
-      const unsupported = ENGINES[engine].unsupported({ kind: 'kmod', arch }, env.host);
+      const chroot = engine === 'local' ? undefined : (options.chroot ?? arch.fedoraChroot ?? undefined);
+      const unsupported = ENGINES[engine].unsupported({ kind: 'kmod', arch, chroot, coprProject: options.coprProject }, env.host);
       if (unsupported) throw usageError(`--engine ${engine}: ${unsupported}.`);
+      if (engine === 'copr' && !options.dryRun) assertCoprConfig();
+      const input = await resolveKmodInput(recipeName, { ...options, arch: arch.rpm, kernel, engine, chroot }, env);
+      // "The chroot's newest kernel-devel" is another kernel tomorrow: no build cache, no up-to-date stamp.
+      const newest = input.kernel.source === 'chroot' && input.kernel.release === 'newest';
       const inputs = await kmodBuildInputs(input, engine, nodeps, env, Boolean(options.dryRun));
       // A dry run only reads the cache (a damaged entry is left for the real run to replace).
       const cached =
-        options.force || input.kernel.prepare.length > 0 ? undefined : await findCachedBuild(input.cacheDir, inputs.key, { readOnly: Boolean(options.dryRun) });
+        options.force || newest || input.kernel.prepare.length > 0
+          ? undefined
+          : await findCachedBuild(input.cacheDir, inputs.key, { readOnly: Boolean(options.dryRun) });
       const kernelRealDir = existsSync(input.kernel.dir) ? realpathSync(input.kernel.dir) : input.kernel.dir;
       const plan = planKmodBuild({
         ...input,
@@ -119,10 +131,17 @@ async function planBuilds(recipeName: string, options: BuildOptions, env: Env): 
         inputs,
         buildRoot: BUILD_ROOT,
         kernelRealDir,
+        ...(chroot ? { chroot } : {}),
+        ...(options.coprProject ? { coprProject: options.coprProject } : {}),
+        ...(options.remoteTimeout ? { waitSeconds: secondsOf(options.remoteTimeout, '--remote-timeout') } : {}),
         ...(cached ? { cached: cached.dir, cachedManifest: cached.manifest } : {}),
       });
       const index = join(input.cacheDir, 'apt', arch.debian.arch, 'updated');
-      const validUntil = input.kernel.source === 'debian' && existsSync(index) ? statSync(index).mtimeMs + INDEX_MAX_AGE_MS : Date.now() + 30 * 24 * 3600_000;
+      const validUntil = newest
+        ? 0
+        : input.kernel.source === 'debian' && existsSync(index)
+          ? statSync(index).mtimeMs + INDEX_MAX_AGE_MS
+          : Date.now() + 30 * 24 * 3600_000;
       planned.push({ plan, arch, kernel: input.kernel.release, cacheDir: input.cacheDir, key: inputs.key, paths: stampPaths(input, env.host), validUntil });
     }
   }
@@ -199,11 +218,13 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
 
   const builds = outcomes.map((o, i) => {
     const manifest = o.error ? undefined : manifestOf(o, o.plan);
+    // A chroot's newest kernel is known once the build has run: its release names the directory.
+    const release = manifest?.kernel?.release ?? planned[i]!.kernel;
     return {
       arch: planned[i]!.arch.rpm,
-      kernel: planned[i]!.kernel,
+      kernel: release,
       summary: o.plan.summary,
-      out: destOf(o.plan),
+      out: destOf(o.plan)?.replaceAll(KERNEL_RELEASE, release),
       cached: Boolean(o.plan.cached),
       seconds: o.seconds,
       manifest,

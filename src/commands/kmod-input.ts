@@ -10,7 +10,7 @@ import { sha256File } from '../artifacts/hash.js';
 import type { EngineName } from '../engines/engine.js';
 import { missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
-import { resolveKernel } from '../kernel/resolve.js';
+import { resolveChrootKernel, resolveKernel } from '../kernel/resolve.js';
 import { BUILTIN_RECIPES, defaultCacheDir, PACKAGE_ROOT, TEMPLATES } from '../paths.js';
 import { assertPlainPath, isPlainName } from '../plain.js';
 import type { KmodPlanInput, Mode, SourceInput } from '../plan/kmod.js';
@@ -31,6 +31,9 @@ export interface KmodOptions {
   cacheDir?: string;
   /** Read the cache, never write it or download (the dry-run contract). */
   dryRun?: boolean;
+  /** Where the RPMs are built: local, or a chroot engine (mock, copr) with its chroot. */
+  engine?: string;
+  chroot?: string;
 }
 
 export interface Env {
@@ -41,6 +44,10 @@ export interface Env {
   warn(message: string): void;
   armkitVersion: string;
   now: Date;
+}
+
+function findArchOrHost(name: string | undefined, host: Host): Arch | undefined {
+  return name ? findArch(name) : host.arch;
 }
 
 export function chooseArchAndMode(options: Pick<KmodOptions, 'arch' | 'mode'>, host: Host): { arch: Arch; mode: Mode } {
@@ -204,7 +211,13 @@ export interface KmodInput extends KmodPlanInput {
 
 export async function resolveKmodInput(recipeName: string, options: KmodOptions, env: Env): Promise<KmodInput> {
   const { recipe, file: recipeFile } = loadKmodRecipe(recipeName, options.recipes ?? []);
-  const { arch, mode } = chooseArchAndMode(options, env.host);
+  // A build in a chroot (mock, Copr) compiles there, for the target, with the chroot's kernel-devel: nothing of
+  // this host's toolchain or kernel headers is used.
+  const chroot =
+    options.engine && options.engine !== 'local' ? (options.chroot ?? findArchOrHost(options.arch, env.host)?.fedoraChroot ?? undefined) : undefined;
+  const { arch, mode } = chroot
+    ? { arch: chooseArchAndMode({ arch: options.arch }, env.host).arch, mode: 'native' as Mode }
+    : chooseArchAndMode(options, env.host);
   let crossPrefix: string | undefined;
   if (mode === 'cross') {
     const cross = chooseCross(arch, env.host);
@@ -214,15 +227,17 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
   // The cache holds the rpmbuild tree and the Debian header trees: its path reaches --define, make and kbuild.
   assertPlainPath(cacheDir, 'The cache directory', 'set ARMKIT_CACHE_DIR or --cache-dir to a path of letters, digits and ._/+-');
-  const kernel = await resolveKernel(options.kernel, arch, mode === 'native', {
-    cacheDir,
-    host: env.host,
-    runner: env.runner,
-    warn: env.warn,
-    dryRun: options.dryRun,
-  });
+  const kernel = chroot
+    ? resolveChrootKernel(options.kernel, chroot)
+    : await resolveKernel(options.kernel, arch, mode === 'native', {
+        cacheDir,
+        host: env.host,
+        runner: env.runner,
+        warn: env.warn,
+        dryRun: options.dryRun,
+      });
   const { source, facts } = await chooseSource(options, recipe, () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }));
-  assertPlainPath(kernel.dir, 'The kernel header directory', 'copy or link it to a path of letters, digits and ._/+-');
+  if (!chroot) assertPlainPath(kernel.dir, 'The kernel header directory', 'copy or link it to a path of letters, digits and ._/+-');
   const warnings: string[] = [];
   if (recipe.licenseFiles.length > 0 && facts.licenseFiles.length === 0) {
     warnings.push(`The source has none of the license files the recipe names (${recipe.licenseFiles.join(', ')}): its packages carry no license file.`);

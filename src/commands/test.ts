@@ -26,6 +26,7 @@ import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { renderTemplate } from '../templates.js';
 import type { Env } from './kmod-input.js';
+import { secondsOf } from './option-values.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
 
 export interface TestOptions {
@@ -171,8 +172,7 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   const arch = options.arch ? findArch(options.arch) : env.host.arch;
   if (!arch) throw usageError(`armkit does not know this host's architecture (${env.host.machine}); pass --arch.`);
   if (!arch.qemu) throw usageError(`No QEMU board armkit knows boots a ${arch.rpm} kernel (${arch.debian.flavour}); test those packages on the board.`);
-  const timeoutSeconds = Number(options.timeout ?? 120);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw usageError(`--timeout ${options.timeout}: expected a number of seconds.`);
+  const timeoutSeconds = secondsOf(options.timeout ?? 120, '--timeout');
 
   const from = options.from ? resolve(options.from) : latestBuild(resolve(options.out ?? 'out'), recipe.name, arch, options.kernel);
   const manifest = readManifest(from);

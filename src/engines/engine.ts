@@ -38,6 +38,8 @@ export interface BuildJob {
   /** mock config or Copr chroot. */
   chroot?: string;
   coprProject?: string;
+  /** How long to wait for a remote build before giving up on it (it goes on remotely). */
+  waitSeconds?: number;
   hostArch: Arch | undefined;
 }
 

@@ -9,7 +9,6 @@ import { defineArgs, type Engine, srpmStep } from './engine.js';
 export const mockEngine: Engine = {
   name: 'mock',
   unsupported(job) {
-    if (job.kind === 'kmod') return 'mock builds spec recipes only so far: a kmod recipe builds with --engine local';
     if (!job.chroot) return `Fedora no longer builds for ${job.arch.rpm}: pass --chroot with a mock config that does (e.g. fedora-36-armhfp)`;
     return undefined;
   },

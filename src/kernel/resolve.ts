@@ -34,9 +34,10 @@ export function parseKernelSpec(spec: string, arch: Arch): KernelRequest {
 }
 
 export interface ResolvedKernel {
-  /** As the user gave it (or as armkit chose it). */
+  /** As the user gave it (or as armkit chose it; "newest" in a chroot). */
   spec: string;
-  source: KernelRequest['kind'];
+  /** Where the tree is: this host (installed, directory, debian) or a chroot's kernel-devel (mock, Copr). */
+  source: KernelRequest['kind'] | 'chroot';
   dir: string;
   release: string;
   version: string;
@@ -114,4 +115,34 @@ export async function resolveKernel(
     tools: treeTools(tree),
     identity: treeIdentity(tree),
   };
+}
+
+/** A kernel version that selects a recipe's source for the newest kernels (a chroot's newest kernel-devel). */
+const NEWEST_VERSION = '999.0.0';
+
+/**
+ * The kernel of a build in a chroot (mock, Copr): Fedora's kernel-devel there, at the release asked for (its
+ * kernel-devel-uname-r), or the chroot's newest when none is. Nothing on this host is read.
+ */
+export function resolveChrootKernel(spec: string | undefined, chroot: string): ResolvedKernel {
+  if (spec === undefined) {
+    return {
+      spec: 'newest',
+      source: 'chroot',
+      dir: '/usr/src/kernels/%{kernel_release}',
+      release: 'newest',
+      version: NEWEST_VERSION,
+      prepare: [],
+      identity: `chroot ${chroot} newest`,
+    };
+  }
+  // A kernel-devel-uname-r is VERSION-RELEASE.ARCH: exactly one dash, or rpm cannot compare it (Debian's
+  // 6.1.0-57-arm64 names no Fedora kernel-devel).
+  if (!/^\d+\.\d+[A-Za-z0-9._+~]*-[A-Za-z0-9._+~]+$/.test(spec)) {
+    throw usageError(
+      `--kernel ${spec}: a build in a chroot uses the chroot's kernel-devel: give its release (e.g. 6.11.4-301.fc41.aarch64), or no --kernel for the chroot's newest.`,
+    );
+  }
+  const version = /^(\d+\.\d+(?:\.\d+)?)/.exec(spec)![1]!;
+  return { spec, source: 'chroot', dir: `/usr/src/kernels/${spec}`, release: spec, version, prepare: [], identity: `chroot ${chroot} ${spec}` };
 }

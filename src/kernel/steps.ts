@@ -8,7 +8,7 @@ import { expandGlob } from '../glob.js';
 import { whichIn } from '../host.js';
 import { installHint } from '../prereqs.js';
 import { comment, globPath, shellQuote as q } from '../proc/quote.js';
-import type { StepKinds } from '../step.js';
+import { KERNEL_RELEASE, type StepKinds } from '../step.js';
 import { checkModule } from './module-check.js';
 import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
 
@@ -55,13 +55,21 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
   'check-module': {
     async run(step, ctx) {
       let modulePath = single(step.path);
+      let release = step.release;
+      if (release === KERNEL_RELEASE) {
+        // Built against a chroot's newest kernel-devel: the package's name says which.
+        const name = (await ctx.runner.capture(['rpm', '-qp', '--nosignature', '--qf', '%{NAME}', modulePath])).stdout.trim();
+        if (!step.packagePrefix || !name.startsWith(step.packagePrefix))
+          throw new ArmkitError('verification', `${modulePath} is not a ${step.packagePrefix}<release> package (its name is ${name || 'unreadable'}).`);
+        release = name.slice(step.packagePrefix.length);
+      }
       if (step.moduleInRpm) {
         const scratch = step.scratch ?? join(dirname(modulePath), 'payload');
         rmSync(scratch, { recursive: true, force: true });
         await unpackRpm(ctx.runner, modulePath, scratch, { logFile: join(ctx.logsDir, 'payload.log') });
-        modulePath = join(scratch, step.moduleInRpm);
+        modulePath = join(scratch, step.moduleInRpm.replaceAll(KERNEL_RELEASE, release));
       }
-      const facts = checkModule(modulePath, step.arch, step.release);
+      const facts = checkModule(modulePath, step.arch, release);
       ctx.note(`${step.arch.elf.name}, vermagic ${facts.vermagic}`);
       return facts;
     },
@@ -70,12 +78,17 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
       if (!step.moduleInRpm)
         return `file ${q(step.path)}; modinfo -F vermagic ${q(step.path)} | grep -q ${q(`^${step.release} `)}  ${comment(`must be ${step.arch.elf.name}`)}`;
       const scratch = step.scratch ?? '/tmp/armkit-payload';
+      const learn =
+        step.release === KERNEL_RELEASE
+          ? [`KERNEL_RELEASE=$(rpm -qp --nosignature --qf '%{NAME}' ${globPath(step.path)} | sed ${q(`s/^${step.packagePrefix}//`)})`]
+          : [];
       return [
+        ...learn,
         `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${globPath(step.path)} | (cd ${q(scratch)} && cpio -idm --quiet)`,
         `file ${q(join(scratch, step.moduleInRpm))}  ${comment(`must be ${step.arch.elf.name}`)}`,
         `grep -aq ${q(vermagic)} ${q(join(scratch, step.moduleInRpm))}`,
       ].join('\n');
     },
-    programs: (step) => (step.moduleInRpm ? ['rpm2cpio', 'cpio'] : []),
+    programs: (step) => [...(step.moduleInRpm ? ['rpm2cpio', 'cpio'] : []), ...(step.release === KERNEL_RELEASE ? ['rpm'] : [])],
   },
 };

@@ -13,7 +13,7 @@ import type { Manifest, ManifestFacts } from '../manifest.js';
 import { isPlainName } from '../plain.js';
 import { toolchainPrograms } from '../prereqs.js';
 import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
-import type { Plan, Step } from '../step.js';
+import { KERNEL_RELEASE, type Plan, type Step } from '../step.js';
 import { MultilineText, renderTemplate } from '../templates.js';
 
 export type SourceInput =
@@ -53,6 +53,10 @@ export interface BuildPlanInput extends KmodPlanInput {
   inputs: { key: string } & Record<string, unknown>;
   /** A build in the cache with the same key: publish it instead of building. */
   cached?: string;
+  /** mock config or Copr chroot, for the chroot engines; the Copr project; how long to wait for a remote build. */
+  chroot?: string;
+  coprProject?: string;
+  waitSeconds?: number;
   /**
    * Where builds run under a fixed name (a link to the work directory): the source RPM records its build's
    * paths (rpm stores the expanded spec), so the same inputs must build at the same path wherever the cache is.
@@ -161,6 +165,7 @@ export function renderKmodSpec(input: KmodPlanInput, source0: string, topdir: st
     source0,
     topdir,
     kernelRelease: input.kernel.release,
+    chroot: input.kernel.source === 'chroot' ? (input.kernel.release === 'newest' ? {} : { release: input.kernel.release }) : false,
     module: recipe.module.name,
     moduleBuilt: recipe.module.built,
     installDir: recipe.module.installDir,
@@ -218,10 +223,16 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   const logsDir = join(work, 'logs');
   const specFile = join(top, 'SPECS', `${recipe.package}.spec`);
   const src = sourceSteps(input, join(top, 'SOURCES'));
-  const kmodName = `kmod-${recipe.module.name}-${kernel.release}`;
-  const dest = kmodDest(input.outDir, recipe, version, arch, kernel.release);
+  // In a chroot without a release asked for, the build itself learns the kernel (its newest kernel-devel).
+  const chroot = kernel.source === 'chroot';
+  const kernelRelease = chroot && kernel.release === 'newest' ? KERNEL_RELEASE : kernel.release;
+  const kmodPrefix = `kmod-${recipe.module.name}-`;
+  const kmodName = `${kmodPrefix}${kernelRelease === KERNEL_RELEASE ? '*' : kernelRelease}`;
+  const dest = kmodDest(input.outDir, recipe, version, arch, kernelRelease);
   const release = releaseOf(input);
-  const summary = `${recipe.name} ${version} for ${arch.rpm} (${modeLabel(input)}) against Linux ${kernel.release}`;
+  const where = chroot ? `${input.engine} ${input.chroot}` : modeLabel(input);
+  const against = kernelRelease === KERNEL_RELEASE ? "the chroot's newest kernel-devel" : `Linux ${kernel.release}`;
+  const summary = `${recipe.name} ${version} for ${arch.rpm} (${where}) against ${against}`;
   const warnings: string[] = [];
   if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path, release));
   warnings.push(...input.warnings);
@@ -236,8 +247,9 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     mode: input.mode,
     engine: input.engine,
     ...(input.mode === 'cross' ? { crossCompile: input.crossPrefix } : {}),
+    ...(input.chroot ? { chroot: input.chroot } : {}),
     kernel: {
-      release: kernel.release,
+      release: kernelRelease,
       version: kernel.version,
       spec: kernel.spec,
       dir: kernel.dir,
@@ -280,7 +292,8 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   // The fixed paths rpmbuild sees: links to this build's rpmbuild tree and header tree, named by the key.
   const fixed = join(input.buildRoot, input.inputs.key.slice(0, 24));
   const fixedKernel = `${fixed}.kernel`;
-  const defines: Array<[string, string]> = [['kernel_dir', fixedKernel], ...REPRODUCIBLE_DEFINES];
+  // A chroot's rpmbuild finds its own kernel-devel; this host's header paths are for builds here only.
+  const defines: Array<[string, string]> = chroot ? [...REPRODUCIBLE_DEFINES] : [['kernel_dir', fixedKernel], ...REPRODUCIBLE_DEFINES];
   if (input.mode === 'cross') defines.push(['kernel_arch', arch.kernelArch], ['cross_compile', input.crossPrefix!]);
   const prefixMap = [...new Set([input.kernelRealDir, kernel.dir, fixedKernel])].map((d) => `-ffile-prefix-map=${d}=/usr/src/kernel`).join(' ');
   const engine = ENGINES[input.engine].plan({
@@ -293,10 +306,13 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     srpmName: `${recipe.package}-${version}-${release}`,
     defines,
     // In the environment, not the spec: the source RPM stores the spec, and these paths are this machine's.
-    env: { SOURCE_DATE_EPOCH: String(input.sourceDateEpoch), ARMKIT_KCFLAGS: prefixMap },
+    env: { SOURCE_DATE_EPOCH: String(input.sourceDateEpoch), ...(chroot ? {} : { ARMKIT_KCFLAGS: prefixMap }) },
     nodeps: input.nodeps,
     results: join(work, 'results'),
     hostArch: input.hostArch,
+    ...(input.chroot ? { chroot: input.chroot } : {}),
+    ...(input.coprProject ? { coprProject: input.coprProject } : {}),
+    ...(input.waitSeconds ? { waitSeconds: input.waitSeconds } : {}),
   });
   const stored = join(input.cacheDir, 'builds', input.inputs.key);
 
@@ -306,7 +322,7 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     ...kernel.prepare,
     ...['SOURCES', 'SPECS'].map((d): Step => ({ kind: 'mkdir', title: `Create rpmbuild/${d}`, path: join(top, d) })),
     { kind: 'symlink', title: `Build at the fixed path ${fixed}`, path: fixed, target: top },
-    { kind: 'symlink', title: 'and see the headers at a fixed path', path: fixedKernel, target: kernel.dir },
+    ...(chroot ? [] : [{ kind: 'symlink', title: 'and see the headers at a fixed path', path: fixedKernel, target: kernel.dir } as Step]),
     ...src.steps,
     ...(recipe.module.autoload
       ? [
@@ -322,27 +338,42 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     ...engine.steps,
     {
       kind: 'check-module',
-      title: `Check ${recipe.module.name}.ko in ${kmodName} is ${arch.elf.name} for ${kernel.release}`,
+      title: `Check ${recipe.module.name}.ko in ${kmodName} is ${arch.elf.name} for ${against}`,
       path: join(engine.binaries, `${kmodName}-${version}-*.${arch.rpm}.rpm`),
-      moduleInRpm: `lib/modules/${kernel.release}/extra/${recipe.module.installDir}/${recipe.module.name}.ko`,
+      moduleInRpm: `lib/modules/${kernelRelease}/extra/${recipe.module.installDir}/${recipe.module.name}.ko`,
       scratch: join(work, 'payload'),
       arch,
-      release: kernel.release,
+      release: kernelRelease,
+      packagePrefix: kmodPrefix,
     },
-    { kind: 'publish', title: `Publish to ${dest}`, artifacts: engine.artifacts, logsDir, dest, manifest, sourceArchive: join(top, 'SOURCES', src.file) },
-    // The build cache: the same files under the build's key, for the next build with the same inputs.
-    { kind: 'remove', title: 'Clear a partial copy in the build cache', path: `${stored}.partial` },
-    { kind: 'copy', title: `Keep the build in the cache (${input.inputs.key.slice(0, 12)})`, from: dest, to: `${stored}.partial` },
-    { kind: 'remove', title: 'Clear the stale cached build', path: stored },
-    { kind: 'rename', title: 'Complete the cached build', from: `${stored}.partial`, to: stored },
+    {
+      kind: 'publish',
+      title: `Publish to ${dest}`,
+      artifacts: engine.artifacts,
+      logsDir,
+      dest,
+      manifest,
+      sourceArchive: join(top, 'SOURCES', src.file),
+      ...(kernelRelease === KERNEL_RELEASE ? { releaseFrom: kmodPrefix } : {}),
+    },
+    // The build cache: the same files under the build's key, for the next build with the same inputs (not for
+    // "the chroot's newest", which changes under the same key).
+    ...(kernelRelease === KERNEL_RELEASE
+      ? []
+      : ([
+          { kind: 'remove', title: 'Clear a partial copy in the build cache', path: `${stored}.partial` },
+          { kind: 'copy', title: `Keep the build in the cache (${input.inputs.key.slice(0, 12)})`, from: dest, to: `${stored}.partial` },
+          { kind: 'remove', title: 'Clear the stale cached build', path: stored },
+          { kind: 'rename', title: 'Complete the cached build', from: `${stored}.partial`, to: stored },
+        ] as Step[])),
     { kind: 'remove', title: 'Drop the fixed-path links', path: fixed },
-    { kind: 'remove', title: 'and the header link', path: fixedKernel },
+    ...(chroot ? [] : [{ kind: 'remove', title: 'and the header link', path: fixedKernel } as Step]),
   ];
   return {
     summary,
     logsDir,
     warnings: [...warnings, ...engine.warnings],
-    requires: [...engine.requires, ...toolchainPrograms(input.crossPrefix), ...kernelPrepareTools(kernel)],
+    requires: [...engine.requires, ...(chroot ? [] : toolchainPrograms(input.crossPrefix)), ...kernelPrepareTools(kernel)],
     locks: [work, dest, fixed],
     steps,
   };

@@ -32,6 +32,8 @@ export interface OpensslBuildInput {
   nodeps: boolean;
   chroot?: string;
   coprProject?: string;
+  /** How long to wait for a Copr build before giving up on it (it goes on there). */
+  waitSeconds?: number;
   hostArch: Arch | undefined;
   work: string;
   outDir: string;
@@ -125,6 +127,7 @@ export function planOpensslBuild(input: OpensslBuildInput): Plan {
     results: join(work, 'results'),
     chroot: input.chroot,
     coprProject: input.coprProject,
+    ...(input.waitSeconds ? { waitSeconds: input.waitSeconds } : {}),
     hostArch: input.hostArch,
   });
   steps.push(...engine.steps);

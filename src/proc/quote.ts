@@ -1,6 +1,8 @@
 /** POSIX shell text for printing commands a user can paste: quoting, comments, globs and here-documents. */
 export function shellQuote(word: string): string {
-  if (word !== '' && /^[A-Za-z0-9_@%+=:,./^-]+$/.test(word)) return word;
+  // "@" is quoted too: a word holding KERNEL_RELEASE (src/step.ts) must sit in quotes for the dry-run script to
+  // splice the shell variable in (run/shell.ts).
+  if (word !== '' && /^[A-Za-z0-9_%+=:,./^-]+$/.test(word)) return word;
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 

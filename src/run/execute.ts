@@ -9,7 +9,7 @@ import type { Host } from '../host.js';
 import { acquireLocks } from '../lock.js';
 import { assertPrograms } from '../prereqs.js';
 import type { Runner } from '../proc/runner.js';
-import type { Plan, Step, StepContext, StepKind, StepKinds } from '../step.js';
+import { type Plan, programsOf, type Step, type StepContext, type StepKind, type StepKinds } from '../step.js';
 
 export interface ExecuteOptions {
   kinds: StepKinds;
@@ -57,11 +57,6 @@ export function asArmkitError(error: unknown, title: string): unknown {
 /** A terminal that can redraw: a TTY on stderr, not CI, and a known width (a pty without a size reports 0). */
 export function interactive(): boolean {
   return Boolean(process.stderr.isTTY) && !process.env.CI && (process.stderr.columns ?? 0) > 0;
-}
-
-/** Every program a plan runs: what it names itself (through rpmbuild, make) and what its steps run. */
-export function programsOf(plan: Plan, kinds: StepKinds): string[] {
-  return [...new Set([...plan.requires, ...plan.steps.flatMap((s) => (kinds[s.kind] as StepKind<Step>).programs(s))])];
 }
 
 /** Runs one step through its kind and times it. */

@@ -3,7 +3,7 @@
  * the executor runs them, armkit's own steps as the equivalent commands).
  */
 import { comment } from '../proc/quote.js';
-import type { Plan, Step, StepKind, StepKinds } from '../step.js';
+import { KERNEL_RELEASE, type Plan, programsOf, type Step, type StepKind, type StepKinds } from '../step.js';
 
 export function stepToShell(step: Step, logsDir: string, kinds: StepKinds): string {
   return (kinds[step.kind] as StepKind<Step>).shell(step, logsDir);
@@ -14,9 +14,10 @@ export function planToShell(plan: Plan, kinds: StepKinds): string {
     '#!/bin/sh',
     comment(`armkit plan: ${plan.summary}`),
     ...plan.warnings.map((w) => comment(`warning: ${w}`)),
-    comment(`needs: ${plan.requires.join(' ')}`),
+    comment(`needs: ${programsOf(plan, kinds).join(' ')}`),
     'set -eu',
   ];
   for (const step of plan.steps) lines.push('', comment(step.title), stepToShell(step, plan.logsDir, kinds));
-  return `${lines.join('\n')}\n`;
+  // A kernel release only the build learns: the check-module step sets $KERNEL_RELEASE, every quoted use reads it.
+  return `${lines.join('\n')}\n`.replaceAll(KERNEL_RELEASE, `'"\${KERNEL_RELEASE}"'`);
 }

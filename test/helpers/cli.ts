@@ -1,6 +1,6 @@
 /** Runs the built armkit CLI as a user would, with a cache shared by the whole suite (downloads happen once). */
 
-import { existsSync, lstatSync, mkdtempSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -83,4 +83,12 @@ export function pathWithout(drop: RegExp): string {
     }
   }
   return dir;
+}
+
+/** A HOME whose ~/.config/copr exists: copr-cli's API token file, which armkit asks for before a Copr build. */
+export function coprHome(): string {
+  const home = tempDir('copr-home');
+  mkdirSync(join(home, '.config'), { recursive: true });
+  writeFileSync(join(home, '.config', 'copr'), '[copr-cli]\nlogin = x\nusername = someone\ntoken = x\ncopr_url = https://copr.fedorainfracloud.org\n');
+  return home;
 }

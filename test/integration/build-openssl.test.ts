@@ -9,7 +9,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, wr
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { armkit, ROOT, show, snapshot, tempDir } from '../helpers/cli.js';
+import { armkit, coprHome, ROOT, show, snapshot, tempDir } from '../helpers/cli.js';
 import { rpmField, rpmQuery, unpackRpm } from '../helpers/rpm.js';
 
 const SPEC = join(ROOT, 'test/fixtures/specs/fedora-style-3.0.9.spec');
@@ -243,7 +243,7 @@ describe('build openssl --engine mock|copr', () => {
     const r = await armkit(
       ['build', 'openssl', '--srpm', srpm, '--arch', 'aarch64', '--engine', 'copr', '--copr-project', 'someone/cryptodev', '--out', out, '--json'],
       {
-        env: { PATH: `${bin}:${process.env.PATH}` },
+        env: { PATH: `${bin}:${process.env.PATH}`, HOME: coprHome() },
       },
     );
     expect(r.exitCode, show(r)).toBe(0);
