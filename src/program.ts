@@ -169,7 +169,8 @@ export function buildProgram(): Command {
     .option(
       '--no-verify',
       "do not check the result with rpmspec -P, which runs the shell commands of the spec's own %(...) expansions (for a spec you do not trust)",
-    );
+    )
+    .option('--strict', "fail when the spec parses here only with stand-ins for macros this host's rpm lacks (another distribution's), instead of warning");
   action(spec, async ([recipe], options) => {
     const { specCommand } = await import('./commands/spec.js');
     await specCommand(recipe!, options, await env());

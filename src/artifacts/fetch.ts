@@ -2,11 +2,12 @@
  * Downloads into the cache, verified by sha256 before anything uses the file. A file already there with the
  * right checksum is not downloaded again; a wrong one is never kept where the cache would trust it.
  */
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ArmkitError, mismatch } from '../errors.js';
+import { ensureDir } from '../fsutil.js';
 import { scratch } from '../scratch.js';
 import { sha256File } from './hash.js';
 
@@ -32,7 +33,7 @@ function reason(error: unknown): string {
  */
 export async function fetchVerified(url: string, dest: string, sha256: string, signal?: AbortSignal): Promise<boolean> {
   if (existsSync(dest) && (await sha256File(dest)) === sha256) return true;
-  mkdirSync(dirname(dest), { recursive: true });
+  ensureDir(dirname(dest), { what: 'the download cache', advice: 'set --cache-dir or ARMKIT_CACHE_DIR to a directory on a disk' });
   const partial = `${dest}.part-${process.pid}`;
   const forget = scratch(partial);
   const offline = `Without network access here, download it elsewhere and pass it with --source FILE: a file with the recipe's sha256 counts as the verified source (or put it at ${dest}).`;

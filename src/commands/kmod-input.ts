@@ -2,13 +2,15 @@
  * Everything `build` and `install` learn from the outside world before planning: the recipe, the architecture and
  * mode, the cross toolchain on this host, the kernel headers and the source. Planning itself is pure.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ARCHES, type Arch, findArch } from '../arch.js';
+import { ArchiveProblem, readTar, refuseSpecial, SPECIAL_ENTRY } from '../archive.js';
 import { buildKey, hashTree } from '../artifacts/build-cache.js';
 import { sha256File } from '../artifacts/hash.js';
 import type { EngineName } from '../engines/engine.js';
 import { missing, usageError } from '../errors.js';
+import { assertDirCreatable, type DirOptions, ensureDir } from '../fsutil.js';
 import type { Host } from '../host.js';
 import { resolveChrootKernel, resolveKernel } from '../kernel/resolve.js';
 import { BUILTIN_RECIPES, defaultCacheDir, PACKAGE_ROOT, TEMPLATES } from '../paths.js';
@@ -31,10 +33,16 @@ export interface KmodOptions {
   cacheDir?: string;
   /** Read the cache, never write it or download (the dry-run contract). */
   dryRun?: boolean;
+  /** The output root of a build: checked before anything runs (written only when the build succeeds). */
+  out?: string;
   /** Where the RPMs are built: local, or a chroot engine (mock, copr) with its chroot. */
   engine?: string;
   chroot?: string;
 }
+
+/** How the cache and out/ are named when armkit cannot write there. */
+const CACHE_DIR: DirOptions = { what: 'the cache directory', advice: 'set --cache-dir or ARMKIT_CACHE_DIR to a directory on a disk that armkit can write to' };
+const OUT_DIR: DirOptions = { what: 'the output directory (--out)', advice: 'pass another --out' };
 
 export interface Env {
   host: Host;
@@ -74,44 +82,40 @@ interface TarballFacts {
   newest: number;
 }
 
-/** Entries no source archive needs and that would be created as root: device nodes, FIFOs. */
-export const SPECIAL_ENTRY = /^(CharacterDevice|BlockDevice|FIFO)$/;
+/** What a --source file that is no readable tar archive is, named for what it is. */
+function notAnArchive(path: string, problem: ArchiveProblem): string {
+  const size = statSync(path).size;
+  if (size === 0) return 'an empty file';
+  const head = readFileSync(path).subarray(0, 512).toString('latin1').trimStart().toLowerCase();
+  if (head.startsWith('<!doctype html') || head.startsWith('<html')) return 'an HTML page (a download that returned an error page?), not a tar archive';
+  return `a file that ${problem.message}`;
+}
 
 async function inspectTarball(path: string): Promise<TarballFacts> {
-  const tar = await import('tar');
   const tops = new Set<string>();
   const files: string[] = [];
   const special: string[] = [];
   let makefile: string | undefined;
   let newest = 0;
   try {
-    await tar.t({
-      file: path,
-      onReadEntry: (entry) => {
-        const parts = entry.path.replace(/^\.\//, '').split('/');
-        tops.add(parts[0]!);
-        if (SPECIAL_ENTRY.test(entry.type)) special.push(`${entry.path} (${entry.type})`);
-        if (parts.length === 2 && parts[1]) files.push(parts[1]);
-        if (entry.mtime) newest = Math.max(newest, Math.floor(entry.mtime.getTime() / 1000));
-        if (parts.length === 2 && parts[1] === 'Makefile' && entry.type === 'File' && entry.size < 1_000_000) {
-          const chunks: Buffer[] = [];
-          entry.on('data', (c: Buffer) => chunks.push(c));
-          entry.on('end', () => (makefile = Buffer.concat(chunks).toString('utf8')));
-        }
-      },
+    // Bounded (ARMKIT_UNPACK_MAX): rpmbuild unpacks this archive in full, so a bomb is refused here.
+    await readTar(path, (entry) => {
+      const parts = entry.path.replace(/^\.\//, '').split('/');
+      tops.add(parts[0]!);
+      if (SPECIAL_ENTRY.test(entry.type)) special.push(`${entry.path} (${entry.type})`);
+      if (parts.length === 2 && parts[1]) files.push(parts[1]);
+      if (entry.mtime) newest = Math.max(newest, Math.floor(entry.mtime.getTime() / 1000));
+      if (parts.length === 2 && parts[1] === 'Makefile' && entry.type === 'File' && entry.size < 1_000_000) {
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entry.on('end', () => (makefile = Buffer.concat(chunks).toString('utf8')));
+      }
     });
+    refuseSpecial(special);
   } catch (error) {
-    const head = readFileSync(path).subarray(0, 512).toString('latin1').trimStart().toLowerCase();
-    const what =
-      head.startsWith('<!doctype html') || head.startsWith('<html')
-        ? 'an HTML page (a download that returned an error page?)'
-        : 'not a tar archive armkit can read';
-    throw usageError(`--source ${path} is ${what}: ${(error as Error).message}.`);
-  }
-  if (special.length > 0) {
-    throw usageError(
-      `--source ${path} holds device nodes or FIFOs (${special.slice(0, 3).join(', ')}): no module source needs them, and armkit does not create them.`,
-    );
+    if (!(error instanceof ArchiveProblem)) throw error;
+    const what = error.problem === 'not-tar' || error.problem === 'damaged' ? `is ${notAnArchive(path, error)}` : error.message;
+    throw usageError(`--source ${path} ${what}: pass a tar archive of the module's source tree (.tar, .tar.gz), or the unpacked directory.`);
   }
   tops.delete('');
   tops.delete('pax_global_header');
@@ -227,6 +231,11 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
   const cacheDir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
   // The cache holds the rpmbuild tree and the Debian header trees: its path reaches --define, make and kbuild.
   assertPlainPath(cacheDir, 'The cache directory', 'set ARMKIT_CACHE_DIR or --cache-dir to a path of letters, digits and ._/+-');
+  // A cache or out/ armkit cannot write in is refused now, not after the build (a dry run only checks, writing nothing;
+  // out/ itself is written only when the build succeeds).
+  if (options.dryRun) assertDirCreatable(cacheDir, CACHE_DIR);
+  else ensureDir(cacheDir, CACHE_DIR);
+  if (options.out !== undefined) assertDirCreatable(resolve(options.out), OUT_DIR);
   const kernel = chroot
     ? resolveChrootKernel(options.kernel, chroot)
     : await resolveKernel(options.kernel, arch, mode === 'native', {
@@ -290,7 +299,7 @@ async function versionOf(runner: Runner, program: string, path: string | undefin
   const r = await runner.capture([program, '--version']);
   const version = r.stdout.split('\n')[0]?.trim() || `${program} (exit ${r.exitCode})`;
   if (id && r.exitCode === 0 && remember) {
-    mkdirSync(cacheDir, { recursive: true });
+    ensureDir(cacheDir, CACHE_DIR);
     writeFileSync(file, `${JSON.stringify({ ...known, [id]: version }, null, 2)}\n`);
   }
   return version;

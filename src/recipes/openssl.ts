@@ -9,7 +9,13 @@ import { z } from 'zod';
 import { usageError } from '../errors.js';
 import { findRecipeFile, type LoadedRecipe, parseRecipe } from './load.js';
 
-const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=1.1.1 <4.0.0"');
+const range = z
+  .string()
+  .refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=1.1.1 <4.0.0"')
+  .refine(
+    (r) => semver.validRange(r) === null || semver.minVersion(r) !== null,
+    'no OpenSSL version satisfies this range (is it written the wrong way round?)',
+  );
 const packageName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, 'must be an RPM package name');
 const regex = z.string().refine((r) => {
   try {

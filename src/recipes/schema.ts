@@ -8,7 +8,11 @@ import { z } from 'zod';
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 // RPM forbids "-" in Version; "^" and "~" are RPM's snapshot and pre-release markers.
 const rpmVersion = z.string().regex(/^[A-Za-z0-9._+~^]+$/, 'must be a valid RPM version (letters, digits, . _ + ~ ^)');
-const range = z.string().refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=6.11.0"');
+const range = z
+  .string()
+  .refine((r) => semver.validRange(r) !== null, 'must be a semver range such as ">=6.11.0"')
+  // ">=7 <6" is a valid range that no version satisfies: a recipe error, not "no source supports this kernel".
+  .refine((r) => semver.validRange(r) === null || semver.minVersion(r) !== null, 'no kernel version satisfies this range (is it written the wrong way round?)');
 const makeVariable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a make variable name');
 // Paths and names reach the spec's shell lines and make's command line: plain characters only.
 const relativePath = z
@@ -34,29 +38,45 @@ export const sourceSchema = z.strictObject({
   date: z.iso.date(),
 });
 
-export const kmodRecipeSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
-  kind: z.literal('kmod'),
-  package: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/),
-  summary: oneLine,
-  description: z.string().min(1),
-  homepage: z.url().regex(/^[^\s'"`$\\]+$/, 'must be a URL without spaces, quotes, $ or backslashes'),
-  license: oneLine,
-  licenseFiles: z.array(relativePath).default([]),
-  release: z.number().int().positive(),
-  sources: z.array(sourceSchema).min(1),
-  module: z.strictObject({
-    name: z.string().regex(/^[A-Za-z0-9_-]+$/),
-    built: relativePath,
-    installDir: z.string().regex(/^[A-Za-z0-9_.-]+$/),
-    autoload: z.boolean(),
-  }),
-  make: z.strictObject({
-    target: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be one make target name'),
-    vars: z.strictObject({ kernelDir: makeVariable, arch: makeVariable, crossCompile: makeVariable }),
-  }),
-  headers: z.array(z.strictObject({ from: relativePath, to: relativePath })).default([]),
-});
+export const kmodRecipeSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+    kind: z.literal('kmod'),
+    package: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/),
+    summary: oneLine,
+    description: z.string().min(1),
+    homepage: z.url().regex(/^[^\s'"`$\\]+$/, 'must be a URL without spaces, quotes, $ or backslashes'),
+    license: oneLine,
+    licenseFiles: z.array(relativePath).default([]),
+    release: z.number().int().positive(),
+    sources: z.array(sourceSchema).min(1),
+    module: z.strictObject({
+      name: z.string().regex(/^[A-Za-z0-9_-]+$/),
+      built: relativePath,
+      installDir: z.string().regex(/^[A-Za-z0-9_.-]+$/),
+      autoload: z.boolean(),
+    }),
+    make: z.strictObject({
+      target: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be one make target name'),
+      vars: z.strictObject({ kernelDir: makeVariable, arch: makeVariable, crossCompile: makeVariable }),
+    }),
+    headers: z.array(z.strictObject({ from: relativePath, to: relativePath })).default([]),
+  })
+  .superRefine((recipe, ctx) => {
+    // One version, one pin: --version and the packages' names could not tell two sources of one version apart.
+    const first = new Map<string, number>();
+    recipe.sources.forEach((s, i) => {
+      const earlier = first.get(s.version);
+      if (earlier === undefined) first.set(s.version, i);
+      else {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i, 'version'],
+          message: `version "${s.version}" is pinned twice (sources.${earlier} and sources.${i}); give each version one source`,
+        });
+      }
+    });
+  });
 
 export type KmodRecipe = z.infer<typeof kmodRecipeSchema>;
 export type RecipeSource = z.infer<typeof sourceSchema>;

@@ -4,6 +4,7 @@
  * day numbers zero-padded, space-padded or bare. A generated (%autochangelog), empty or missing changelog is left
  * alone: inventing one would fight the distribution's tooling, so the caller reports it instead.
  */
+import { ArmkitError } from '../errors.js';
 import type { SpecEditor } from './editor.js';
 import { findSections } from './text.js';
 
@@ -69,7 +70,10 @@ export function addChangelogEntry(editor: SpecEditor, entry: ChangelogEntry): Ch
   // rpm wants entries newest first: never date the new one before the current top entry.
   const last = headerDate(topHeader);
   const date = last && last > entry.now ? last : entry.now;
-  // rpm expands macros in %changelog: a packager's name is text.
+  // rpm expands macros in %changelog: a packager's name is text, on the header's one line.
+  if (/[\r\n]/.test(entry.packager)) {
+    throw new ArmkitError('recipe', `The changelog packager ${JSON.stringify(entry.packager)} is not one line: it would start lines of its own in %changelog.`);
+  }
   const header = `* ${formatChangelogDate(date, style.day)} ${entry.packager.replace(/%/g, '%%')}${style.separator === null ? '' : `${style.separator}${entry.evr}`}`;
   const touched = editor.insertAfter(section.start + top - 1, [header, ...entry.items.map((i) => `- ${i}`), '']);
   editor.record(

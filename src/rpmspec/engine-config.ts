@@ -29,9 +29,19 @@ export interface EngineConfigPlan {
   /** The engines directory a dynamic engine is loaded from (macros kept), when the engine is a module. */
   enginesDir?: string;
   content: string;
+  /** What armkit did not take from the spec, and why. */
+  notes: string[];
 }
 
 const CNF = /^(.*)\/openssl[0-9._-]*\.cnf$/;
+
+/**
+ * A directory the spec names that armkit may copy into lines of its own (%install's shell, %files, the engine
+ * configuration): plain characters and %{macro} references, as the recipe's defaults are. Anything else (quotes,
+ * $, %(...), spaces) stays where the spec wrote it, and armkit uses its default instead, saying so.
+ */
+const SPEC_DIR = /^(?:[A-Za-z0-9._/+-]|%\{[A-Za-z_][A-Za-z0-9_]*\})+$/;
+const plainDir = (dir: string) => SPEC_DIR.test(dir);
 
 function filesPath(line: string): string | undefined {
   if (/^\s*#/.test(line)) return undefined;
@@ -48,7 +58,14 @@ interface FilesLocation {
   dropIn: boolean;
 }
 
-function configLocation(lines: string[], recipe: OpensslRecipe, mainName: string, libName: string, invocations: Invocation[]): FilesLocation | undefined {
+function configLocation(
+  lines: string[],
+  recipe: OpensslRecipe,
+  mainName: string,
+  libName: string,
+  invocations: Invocation[],
+  notes: string[],
+): FilesLocation | undefined {
   const files = findSections(lines, 'files');
   const allFiles = files.flatMap((s) => lines.slice(s.start, s.end));
   for (const section of files) {
@@ -56,6 +73,12 @@ function configLocation(lines: string[], recipe: OpensslRecipe, mainName: string
       const m = /%config/.test(lines[i]!) ? CNF.exec(filesPath(lines[i]!) ?? '') : null;
       if (!m) continue;
       const cnfDir = m[1]!;
+      if (!plainDir(cnfDir)) {
+        notes.push(
+          `the openssl.cnf of %files (line ${i + 1}) is in ${JSON.stringify(cnfDir)}, which armkit does not copy into lines of its own (it is not a plain path)`,
+        );
+        continue;
+      }
       const dropIn = recipe.config.dropInDirs.find((d) => allFiles.some((l) => /%dir\b/.test(l) && filesPath(l) === `${cnfDir}/${d}`));
       return { section, cnfLine: i, dir: dropIn ? `${cnfDir}/${dropIn}` : cnfDir, dropIn: dropIn !== undefined };
     }
@@ -66,16 +89,25 @@ function configLocation(lines: string[], recipe: OpensslRecipe, mainName: string
   const openssldir = invocations
     .flatMap((inv) => lines.slice(inv.line, inv.end))
     .map((l) => /--openssldir=(\S+)/.exec(l)?.[1])
-    .find(Boolean);
-  return { section, dir: openssldir?.replace(/["']/g, '') ?? recipe.config.defaultDir, dropIn: false };
+    .find(Boolean)
+    ?.replace(/^(["'])(.*)\1$/, '$2');
+  if (openssldir !== undefined && !plainDir(openssldir)) {
+    notes.push(`--openssldir=${openssldir} is not a plain path: the engine configuration goes to ${recipe.config.defaultDir} instead`);
+  }
+  return { section, dir: openssldir !== undefined && plainDir(openssldir) ? openssldir : recipe.config.defaultDir, dropIn: false };
 }
 
-function enginesDirOf(lines: string[], recipe: OpensslRecipe): string {
+function enginesDirOf(lines: string[], recipe: OpensslRecipe, notes: string[]): string {
   for (const section of findSections(lines, 'files')) {
     for (let i = section.start; i < section.end; i++) {
       const path = filesPath(lines[i]!);
       const m = path ? /^(.*\/engines-[^/\s]+)/.exec(path) : null;
-      if (m) return m[1]!;
+      if (!m) continue;
+      if (plainDir(m[1]!)) return m[1]!;
+      notes.push(
+        `the engines directory of %files (line ${i + 1}) is not a plain path: the engine configuration names ${recipe.config.defaultEnginesDir} instead`,
+      );
+      return recipe.config.defaultEnginesDir;
     }
   }
   return recipe.config.defaultEnginesDir;
@@ -89,7 +121,8 @@ export function planEngineConfig(
   invocations: Invocation[],
   armkitVersion: string,
 ): EngineConfigPlan | undefined {
-  const where = configLocation(lines, recipe, names.main, names.library, invocations);
+  const notes: string[] = [];
+  const where = configLocation(lines, recipe, names.main, names.library, invocations, notes);
   if (!where) return undefined;
   const file = `${engine.engine}.cnf`;
   // A build with no-dynamic-engine or without shared libraries links every engine into libcrypto.
@@ -97,7 +130,7 @@ export function planEngineConfig(
     lines.slice(inv.line, inv.end).some((l) => /(^|\s)(no-dynamic-engine|no-shared|disable-shared)(\s|$)/.test(l)),
   );
   const dynamic = engine.module === 'dynamic' && !staticEngines;
-  const enginesDir = dynamic ? enginesDirOf(lines, recipe) : undefined;
+  const enginesDir = dynamic ? enginesDirOf(lines, recipe, notes) : undefined;
   const content = renderTemplate(engine.template, {
     engine: engine.engine,
     series: engine.series,
@@ -119,6 +152,7 @@ export function planEngineConfig(
     filesArgs: where.section.args,
     enginesDir,
     content,
+    notes,
   };
 }
 
@@ -135,6 +169,7 @@ function sourceNumbers(lines: string[]): Map<number, string> {
 
 /** Adds the Source line, the %install lines and the %files line; returns the SourceNNN used. */
 export function shipEngineConfig(editor: SpecEditor, plan: EngineConfigPlan, firstNumber: number): number {
+  editor.notes.push(...plan.notes);
   const why = `the engine is used only once OpenSSL's configuration loads it${plan.dropIn ? ` (openssl.cnf reads ${plan.dir})` : ''}`;
   // Source line.
   let lines = editor.lines();

@@ -61,11 +61,15 @@ export interface PatchResult {
   changelog: ChangelogOutcome;
 }
 
-/** Release as the changelog writes it: the spec's macros resolved, %{?dist} and other conditionals dropped. */
+/**
+ * Release as the changelog writes it: the spec's macros resolved, %{?dist} and other conditionals dropped. rpm
+ * expands %changelog, so whatever else is left is text: every % doubled, except rpmautospec's %autorelease.
+ */
 function changelogRelease(release: string, macros: Map<string, string>): string {
   return expand(release, macros)
     .replace(/%\{\?[^{}]*\}|%\{dist\}|%dist\b/g, '')
-    .replace(/%\{(autorelease[^}]*)\}/, '%$1');
+    .replace(/%/g, '%%')
+    .replace(/%%\{(autorelease[^}]*)\}|%%(autorelease)\b/, '%$1$2');
 }
 
 /** A path for changelog text, where rpm would expand macros: /etc for %{_sysconfdir}, other macros kept literally. */
@@ -73,7 +77,14 @@ function changelogPath(path: string): string {
   return path.replace(/%\{_sysconfdir\}/g, '/etc').replace(/%/g, '%%');
 }
 
-export function patchOpensslSpec(input: string, options: PatchOptions): PatchResult {
+export function patchOpensslSpec(text: string, options: PatchOptions): PatchResult {
+  // A spec with CRLF line ends is patched as lines, and every line armkit writes gets the same ending.
+  const crlf = /\r\n/.test(text);
+  const result = patchLines(crlf ? text.replace(/\r\n/g, '\n') : text, options);
+  return crlf ? { ...result, text: result.text.replace(/\n/g, '\r\n') } : result;
+}
+
+function patchLines(input: string, options: PatchOptions): PatchResult {
   const { recipe, file } = options;
   const suffix = normalizeReleaseSuffix(options.releaseSuffix ?? recipe.releaseSuffix);
   const editor = new SpecEditor(input);

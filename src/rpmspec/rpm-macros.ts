@@ -5,6 +5,7 @@
  * undefined on purpose: defining them would change which branches of a spec are parsed, and specs guard them.
  */
 import type { Runner } from '../proc/runner.js';
+import { withInstallHints } from './hints.js';
 
 export const PARSE_FALLBACK_MACROS: ReadonlyArray<{ name: string; params?: string; body: string; why: string }> = [
   { name: 'dist', body: '%{nil}', why: 'Release: N%{dist} without the "?"' },
@@ -27,7 +28,7 @@ export const PARSE_FALLBACK_MACROS: ReadonlyArray<{ name: string; params?: strin
 /** Which fallbacks the host's rpm lacks, asked in one `rpm --eval`. */
 export async function missingParseMacros(runner: Runner): Promise<typeof PARSE_FALLBACK_MACROS> {
   const probe = PARSE_FALLBACK_MACROS.map((m) => `%{?${m.name}:1}%{!?${m.name}:0}`).join(' ');
-  const result = await runner.capture(['rpm', '--eval', probe]);
+  const result = await withInstallHints(['rpm'], () => runner.capture(['rpm', '--eval', probe]));
   const defined = result.stdout.trim().split(/\s+/);
   if (result.exitCode !== 0 || defined.length !== PARSE_FALLBACK_MACROS.length) return PARSE_FALLBACK_MACROS;
   return PARSE_FALLBACK_MACROS.filter((_, i) => defined[i] !== '1');

@@ -9,6 +9,7 @@ import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { mismatch } from '../errors.js';
 import type { Runner } from '../proc/runner.js';
 import { scratch } from '../scratch.js';
+import { withInstallHints } from './hints.js';
 
 export interface ExtractedSpec {
   /** The spec's name inside the source RPM. */
@@ -29,7 +30,7 @@ export async function extractSpecFromSrpm(srpm: string, runner: Runner): Promise
   try {
     const out = join(dir, 'files');
     // No log files: they would go with the temporary directory; a failure carries the command's last lines.
-    await unpackRpm(runner, srpm, out, { only: ['*.spec'] });
+    await withInstallHints(['rpm2cpio', 'cpio'], () => unpackRpm(runner, srpm, out, { only: ['*.spec'] }));
     let specs: string[] = [];
     try {
       specs = readdirSync(out).filter((f) => f.endsWith('.spec'));

@@ -5,16 +5,30 @@
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { type DirOptions, ensureDir, writeError } from '../fsutil.js';
+
+/** How the output directory is named in errors: the one --out option of the commands that write specs. */
+export const OUT: DirOptions = { what: 'the output directory (--out)', advice: 'pass another --out' };
 
 export function publishTextFiles(dest: string, files: Record<string, string>): string[] {
   const parent = dirname(dest);
   const staging = join(parent, `.${basename(dest)}.staging-${process.pid}`);
   const old = join(parent, `.${basename(dest)}.old-${process.pid}`);
-  mkdirSync(parent, { recursive: true });
+  ensureDir(parent, OUT);
   rmSync(staging, { recursive: true, force: true });
   try {
-    mkdirSync(staging);
-    for (const [name, content] of Object.entries(files)) writeFileSync(join(staging, name), content);
+    try {
+      mkdirSync(staging);
+    } catch (error) {
+      throw writeError(error, staging, OUT.advice);
+    }
+    for (const [name, content] of Object.entries(files)) {
+      try {
+        writeFileSync(join(staging, name), content);
+      } catch (error) {
+        throw writeError(error, join(dest, name), OUT.advice);
+      }
+    }
     if (existsSync(dest)) renameSync(dest, old);
     renameSync(staging, dest);
     rmSync(old, { recursive: true, force: true });

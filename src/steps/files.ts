@@ -2,15 +2,32 @@
  * The step kinds every plan uses: run a program, and the file operations around it (directories, copies, archives,
  * rendered files, edits). Each runs in-process or through the runner, and prints as the equivalent shell command.
  */
-import { chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ArchiveProblem, extractTar } from '../archive.js';
 import { ArmkitError } from '../errors.js';
+import { ensureDir, writeError } from '../fsutil.js';
 import { heredoc, shellQuote as q } from '../proc/quote.js';
 import type { StepKinds } from '../step.js';
 
 type FileKinds = Pick<StepKinds, 'exec' | 'mkdir' | 'remove' | 'rename' | 'symlink' | 'copy' | 'write' | 'edit' | 'unpack' | 'pack' | 'extract-tar'>;
 
 const none = () => [];
+
+/** Unpacks through archive.ts (bounded, no device nodes or FIFOs); what is wrong with the archive is a verification error. */
+async function unpackBounded(archive: string, dest: string, options: Parameters<typeof extractTar>[2]): Promise<void> {
+  ensureDir(dest);
+  try {
+    await extractTar(archive, dest, options);
+  } catch (error) {
+    if (error instanceof ArchiveProblem) {
+      throw new ArmkitError('verification', `${archive} ${error.message}.`, {
+        details: ['out/ is left as it was; check where the archive came from.'],
+      });
+    }
+    throw writeError(error, `a file unpacked from ${archive} into ${dest}`);
+  }
+}
 
 /** Every path under dir, directories before their contents, in sorted order; .git left out. */
 function treeEntries(dir: string, rel = ''): string[] {
@@ -50,7 +67,7 @@ export const FILE_STEPS: FileKinds = {
   },
   mkdir: {
     async run(step) {
-      mkdirSync(step.path, { recursive: true });
+      ensureDir(step.path);
     },
     shell: (step) => `mkdir -p ${q(step.path)}`,
     programs: none,
@@ -71,7 +88,7 @@ export const FILE_STEPS: FileKinds = {
   },
   symlink: {
     async run(step) {
-      mkdirSync(dirname(step.path), { recursive: true });
+      ensureDir(dirname(step.path));
       rmSync(step.path, { force: true });
       symlinkSync(step.target, step.path);
     },
@@ -81,7 +98,7 @@ export const FILE_STEPS: FileKinds = {
   copy: {
     async run(step) {
       if (step.optional && !existsSync(step.from)) return;
-      mkdirSync(dirname(step.to), { recursive: true });
+      ensureDir(dirname(step.to));
       cpSync(step.from, step.to, { recursive: true, dereference: Boolean(step.dereference) });
       if (step.mode !== undefined) chmodSync(step.to, step.mode);
     },
@@ -94,8 +111,12 @@ export const FILE_STEPS: FileKinds = {
   },
   write: {
     async run(step) {
-      mkdirSync(dirname(step.path), { recursive: true });
-      writeFileSync(step.path, step.content, step.mode !== undefined ? { mode: step.mode } : undefined);
+      ensureDir(dirname(step.path));
+      try {
+        writeFileSync(step.path, step.content, step.mode !== undefined ? { mode: step.mode } : undefined);
+      } catch (error) {
+        throw writeError(error, step.path);
+      }
     },
     shell: (step) =>
       `mkdir -p ${q(dirname(step.path))}\n${heredoc(step.path, step.content)}${step.mode !== undefined ? `\nchmod ${step.mode.toString(8)} ${q(step.path)}` : ''}`,
@@ -114,9 +135,7 @@ export const FILE_STEPS: FileKinds = {
   },
   unpack: {
     async run(step) {
-      const tar = await import('tar');
-      mkdirSync(step.dest, { recursive: true });
-      await tar.x({ file: step.archive, cwd: step.dest, strip: 1 });
+      await unpackBounded(step.archive, step.dest, { strip: 1 });
     },
     shell: (step) => `mkdir -p ${q(step.dest)} && tar -xf ${q(step.archive)} -C ${q(step.dest)} --strip-components=1`,
     programs: none,
@@ -124,7 +143,7 @@ export const FILE_STEPS: FileKinds = {
   pack: {
     async run(step) {
       const tar = await import('tar');
-      mkdirSync(dirname(step.archive), { recursive: true });
+      ensureDir(dirname(step.archive));
       // Entries go in under prefix/ as rpm's %setup expects, in sorted order with one time, so the same tree gives
       // the same archive; version control data stays out of the source RPM.
       await tar.c(
@@ -146,13 +165,11 @@ export const FILE_STEPS: FileKinds = {
   },
   'extract-tar': {
     async run(step) {
-      const tar = await import('tar');
       const wanted = (path: string) => {
         const p = path.replace(/^\.\//, '');
         return step.include.some((prefix) => p === prefix || p.startsWith(prefix) || `${p}/` === prefix);
       };
-      mkdirSync(step.dest, { recursive: true });
-      await tar.x({ file: step.archive, cwd: step.dest, filter: wanted });
+      await unpackBounded(step.archive, step.dest, { filter: wanted });
     },
     // Members the archive lacks are skipped, as armkit does (tar reports them and exits 2).
     shell: (step) =>
