@@ -14,6 +14,7 @@ import { checkRepository } from '../repo/check.js';
 import { buildTimes, checkBaseUrl, checkDestination, defaultBaseUrl, gatherPlacements, planReuse, signingKey } from '../repo/input.js';
 import { KEY_FILE, REPO_FILE } from '../repo/layout.js';
 import { oldOf, planRepo, type Signing } from '../repo/plan.js';
+import { scratch } from '../scratch.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -74,6 +75,8 @@ export async function repoCommand(options: RepoOptions, env: Env, signal?: Abort
   const [{ execute }, { STEP_KINDS }] = await Promise.all([import('../run/execute.js'), import('../steps/index.js')]);
   const common = { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn };
   const release = await acquireLocks([dest], { noWait: options.wait === false, signal, onWait: env.warn, what: build.summary });
+  // An exit that does not unwind (a second interrupt) removes the staging tree too.
+  const forget = scratch(staging);
   try {
     rmSync(logsDir, { recursive: true, force: true });
     info(`armkit: ${build.summary}`);
@@ -95,6 +98,7 @@ export async function repoCommand(options: RepoOptions, env: Env, signal?: Abort
       throw error instanceof ArmkitError ? error : new ArmkitError('step-failed', `Publishing ${dest} failed: ${(error as Error).message}`);
     }
   } finally {
+    forget();
     release();
   }
 
