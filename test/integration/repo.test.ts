@@ -257,6 +257,10 @@ describe.skipIf(absent.length > 0)(
           ],
           { reject: false, all: true },
         );
+        // dnf checks signatures with a keyring per repository in its cache, and leaves a gpg-agent running for each.
+        const cache = join(work, 'cache');
+        const keyrings = existsSync(cache) ? readdirSync(cache, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('pubring')) : [];
+        for (const ring of keyrings) await execa('gpgconf', ['--homedir', join(cache, ring), '--kill', 'gpg-agent'], { reject: false });
         return { result, root };
       }
 
