@@ -43,6 +43,8 @@ export const manifestFactsSchema = z.object({
     sha256: z.string().optional(),
     verified: z.boolean(),
   }),
+  /** A signed module: who signed it (the certificate's issuer), the certificate's serial and fingerprint. */
+  moduleSignature: z.object({ signer: z.string(), serial: z.string(), certSha256: z.string() }).optional(),
   opensslEngine: z.object({ id: z.string(), flags: z.array(z.string()), check: z.string(), config: z.string().nullable() }).optional(),
   /** Everything the build's result depends on, and its hash: the build cache's key, and how to rebuild and compare. */
   inputs: z.object({ key: z.string(), sourceDateEpoch: z.number().int().positive().optional() }).catchall(z.unknown()).optional(),

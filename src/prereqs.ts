@@ -32,6 +32,8 @@ const p = (debian: string[], fedora: string[]): Packages => ({ debian, fedora })
 const PROGRAMS: Record<string, Packages> = {
   make: p(['make'], ['make']),
   gcc: p(['gcc'], ['gcc']),
+  // Module signing: armkit checks the module's signature with openssl cms.
+  openssl: p(['openssl'], ['openssl']),
   rpmbuild: p(['rpm'], ['rpm-build']),
   rpmspec: p(['rpm'], ['rpm-build']),
   rpm: p(['rpm'], ['rpm']),
@@ -89,6 +91,13 @@ const AMD64_HEADERS: Need = {
   name: 'amd64 kernel headers',
   files: ['/usr/src/linux-headers-*-amd64', '/usr/src/kernels/*.x86_64'],
   packages: p(['linux-headers-amd64'], ['kernel-devel']),
+};
+
+/** libcrypto's headers and link library: sign-file, built here when a header tree ships only its source. */
+export const LIBCRYPTO_DEV: Need = {
+  name: 'libcrypto development files (to build sign-file)',
+  files: ['/usr/include/openssl/cms.h'],
+  packages: p(['libssl-dev'], ['openssl-devel']),
 };
 
 /** The package that holds a file QEMU could not find, if armkit knows it. */
@@ -230,7 +239,9 @@ export function needsFor(use: Use, arch: Arch, mode: 'native' | 'cross', host: H
       // patch, build natively against the packaged amd64 headers, make throwaway signing keys (gpg), check
       // signatures against an rpm database (rpmkeys) and install from armkit's repository as a board does (dnf).
       return [
-        ...programs(['file', 'modinfo', 'patch', 'perl', 'tar', 'gzip', 'sha256sum', 'gpg', 'rpmkeys', 'dnf']),
+        ...programs(['file', 'modinfo', 'patch', 'perl', 'tar', 'gzip', 'sha256sum', 'gpg', 'rpmkeys', 'dnf', 'openssl']),
+        // The module-signing tests make throwaway keys (openssl req) and build a sign-file from source.
+        LIBCRYPTO_DEV,
         ...(arch === host.arch && arch.rpm === 'x86_64' ? [AMD64_HEADERS] : []),
       ];
   }
@@ -254,5 +265,6 @@ export function tableEntries(): Need[] {
     ),
     ...ARCHES.flatMap((a) => [staticLibcNeed(a, true), staticLibcNeed(a, false)]),
     AMD64_HEADERS,
+    LIBCRYPTO_DEV,
   ];
 }

@@ -55,6 +55,8 @@ export const OPTIONS = {
   jobs: () => new Option('--jobs <n>', 'builds at once, for several architectures or kernels (default: the number of cores)'),
   failFast: () => new Option('--fail-fast', 'stop the other builds at the first failure (without it they finish)'),
   force: () => new Option('--force', 'rebuild even when the build cache has a build with the same inputs'),
+  moduleKey: () => new Option('--module-key <file>', "sign the module with this private key (PEM) and the kernel's sign-file (with --module-cert)"),
+  moduleCert: () => new Option('--module-cert <file>', "the module key's X.509 certificate (PEM or DER): what the kernel, or the MOK list, must trust"),
   remoteTimeout: () =>
     new Option('--remote-timeout <seconds>', 'with copr: stop waiting for the remote build after this long (it goes on there; default: 6 hours)'),
   test: () => new Option('--test', 'then prove the packages in a QEMU guest of the target kernel (armkit test)'),
@@ -115,6 +117,8 @@ export function buildProgram(): Command {
     'chroot',
     'coprProject',
     'remoteTimeout',
+    'moduleKey',
+    'moduleCert',
     'cryptodevFrom',
     'releaseSuffix',
     'recipes',

@@ -191,6 +191,8 @@ export interface CheckModuleStep extends StepBase {
    */
   release: string;
   packagePrefix?: string;
+  /** The module must carry a signature that this certificate's key made over it (module signing). */
+  signature?: { certPem: string; signer: string };
   /** Path of the module inside the RPM's payload, when `path` is an RPM (KERNEL_RELEASE replaced as above). */
   moduleInRpm?: string;
   /** Scratch directory for unpacking the RPM payload. */

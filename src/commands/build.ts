@@ -3,15 +3,17 @@
  * every architecture × kernel asked for, as one plan set run `--jobs` at a time; an unchanged build comes from
  * the build cache. A spec recipe (openssl) is handed to build-openssl.ts.
  */
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ARCHES, type Arch, findArch } from '../arch.js';
-import { findCachedBuild, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
+import { buildKey, findCachedBuild, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
 import { assertCoprConfig } from '../engines/copr.js';
 import { ENGINES, engineNamed } from '../engines/index.js';
 import { ArmkitError, usageError } from '../errors.js';
 import { INDEX_MAX_AGE_MS } from '../kernel/debian.js';
+import { type ModuleSigning, resolveModuleSigning } from '../kernel/signing.js';
 import { type Manifest, parseManifest } from '../manifest.js';
 import { defaultCacheDir } from '../paths.js';
 import { planKmodBuild } from '../plan/kmod.js';
@@ -44,13 +46,16 @@ export interface BuildOptions extends KmodOptions {
   coprProject?: string;
   /** How long to wait for a remote (Copr) build, in seconds. */
   remoteTimeout?: string;
+  /** Sign the module with this key and certificate (the kernel's sign-file). */
+  moduleKey?: string;
+  moduleCert?: string;
 }
 
 /** Where builds run under fixed, key-named paths (see BuildPlanInput.buildRoot). */
 const BUILD_ROOT = join(tmpdir(), 'armkit-rpmbuild');
 
 /** Options that only one recipe kind takes: given to the other kind, they are a usage error, never ignored. */
-const KMOD_ONLY = ['kernel', 'source', 'version', 'test', 'timeout', 'kernelImage', 'jobs', 'failFast', 'force'] as const;
+const KMOD_ONLY = ['kernel', 'source', 'version', 'test', 'timeout', 'kernelImage', 'jobs', 'failFast', 'force', 'moduleKey', 'moduleCert'] as const;
 const SPEC_ONLY = ['srpm', 'cryptodevFrom', 'releaseSuffix'] as const;
 const flag = (name: string) => `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
@@ -115,7 +120,10 @@ async function planBuilds(recipeName: string, options: BuildOptions, env: Env): 
       const input = await resolveKmodInput(recipeName, { ...options, arch: arch.rpm, kernel, engine, chroot }, env);
       // "The chroot's newest kernel-devel" is another kernel tomorrow: no build cache, no up-to-date stamp.
       const newest = input.kernel.source === 'chroot' && input.kernel.release === 'newest';
-      const inputs = await kmodBuildInputs(input, engine, nodeps, env, Boolean(options.dryRun));
+      if (engine !== 'local' && (options.moduleKey || options.moduleCert))
+        throw usageError(`--module-key: modules are signed in local builds only; the key does not leave this machine (not for --engine ${engine}).`);
+      const signing = resolveModuleSigning(options, input.kernel.dir, env.host);
+      const inputs = withSigning(await kmodBuildInputs(input, engine, nodeps, env, Boolean(options.dryRun)), signing);
       // A dry run only reads the cache (a damaged entry is left for the real run to replace).
       const cached =
         options.force || newest || input.kernel.prepare.length > 0
@@ -135,6 +143,7 @@ async function planBuilds(recipeName: string, options: BuildOptions, env: Env): 
         ...(options.coprProject ? { coprProject: options.coprProject } : {}),
         ...(options.remoteTimeout ? { waitSeconds: secondsOf(options.remoteTimeout, '--remote-timeout') } : {}),
         ...(cached ? { cached: cached.dir, cachedManifest: cached.manifest } : {}),
+        ...(signing ? { signing } : {}),
       });
       const index = join(input.cacheDir, 'apt', arch.debian.arch, 'updated');
       const validUntil = newest
@@ -142,10 +151,26 @@ async function planBuilds(recipeName: string, options: BuildOptions, env: Env): 
         : input.kernel.source === 'debian' && existsSync(index)
           ? statSync(index).mtimeMs + INDEX_MAX_AGE_MS
           : Date.now() + 30 * 24 * 3600_000;
-      planned.push({ plan, arch, kernel: input.kernel.release, cacheDir: input.cacheDir, key: inputs.key, paths: stampPaths(input, env.host), validUntil });
+      planned.push({
+        plan,
+        arch,
+        kernel: input.kernel.release,
+        cacheDir: input.cacheDir,
+        key: inputs.key,
+        paths: [...stampPaths(input, env.host), ...(signing ? [signing.key, signing.cert] : [])],
+        validUntil,
+      });
     }
   }
   return planned;
+}
+
+/** A signed module is another build: the certificate (whose key must have made the signature) joins the key. */
+function withSigning<T extends { key: string }>(inputs: T, signing: ModuleSigning | undefined): T {
+  if (!signing) return inputs;
+  const signFile = 'source' in signing.signFile ? createHash('sha256').update(readFileSync(signing.signFile.source)).digest('hex') : 'tree';
+  const moduleSigning = { certSha256: signing.certSha256, signFile };
+  return { ...inputs, key: buildKey({ unsigned: inputs.key, moduleSigning }), moduleSigning };
 }
 
 function destOf(plan: Plan): string | undefined {

@@ -1,15 +1,16 @@
 /** The step kinds of kernel header trees and modules: extracting Debian's packages, checking trees and modules. */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ARCHES } from '../arch.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
-import { ArmkitError, missing } from '../errors.js';
+import { ArmkitError, mismatch, missing } from '../errors.js';
 import { expandGlob } from '../glob.js';
 import { whichIn } from '../host.js';
 import { installHint } from '../prereqs.js';
 import { comment, globPath, shellQuote as q } from '../proc/quote.js';
-import { KERNEL_RELEASE, type StepKinds } from '../step.js';
+import { KERNEL_RELEASE, type StepContext, type StepKinds } from '../step.js';
 import { checkModule } from './module-check.js';
+import { SIGNATURE_MAGIC, splitSignature } from './signing.js';
 import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
 
 function single(pattern: string): string {
@@ -18,6 +19,44 @@ function single(pattern: string): string {
     throw new ArmkitError('step-failed', `Expected exactly one file matching ${pattern}, found ${matches.length ? matches.join(', ') : 'none'}.`);
   }
   return matches[0]!;
+}
+
+/**
+ * The module carries a signature, and this certificate's key made it over exactly this module: openssl verifies
+ * the PKCS#7 signature against the certificate (-noverify: a module certificate is its own root, not a CA's).
+ */
+async function checkSignature(ctx: StepContext, modulePath: string, signature: { certPem: string; signer: string }, dir: string): Promise<void> {
+  const parts = splitSignature(readFileSync(modulePath));
+  if (!parts)
+    throw mismatch(`${modulePath} is not signed: it does not end in "${SIGNATURE_MAGIC.trim()}".`, [
+      "The spec signs after rpm's install-time processing: check logs/rpmbuild.log for sign-file.",
+    ]);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const files = { sig: join(dir, 'module.p7s'), content: join(dir, 'module.unsigned'), cert: join(dir, 'cert.pem') };
+  writeFileSync(files.sig, parts.pkcs7);
+  writeFileSync(files.content, parts.content);
+  writeFileSync(files.cert, signature.certPem);
+  const argv = [
+    'openssl',
+    'cms',
+    '-verify',
+    '-binary',
+    '-inform',
+    'DER',
+    '-in',
+    files.sig,
+    '-content',
+    files.content,
+    '-certfile',
+    files.cert,
+    '-nointern',
+    '-noverify',
+    '-out',
+    '/dev/null',
+  ];
+  const r = await ctx.runner.attempt(argv, { logFile: join(ctx.logsDir, 'signature.log') });
+  if (r.exitCode !== 0) throw mismatch(`The signature on ${modulePath} was not made by the key of the certificate of ${signature.signer}.`, r.tail);
 }
 
 export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'check-module'> = {
@@ -71,7 +110,11 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
       }
       const facts = checkModule(modulePath, step.arch, release);
       ctx.note(`${step.arch.elf.name}, vermagic ${facts.vermagic}`);
-      return facts;
+      if (step.signature) {
+        await checkSignature(ctx, modulePath, step.signature, `${step.scratch ?? join(dirname(modulePath), 'payload')}.signature`);
+        ctx.note(`signed by ${step.signature.signer}`);
+      }
+      return { ...facts, ...(step.signature ? { signer: step.signature.signer } : {}) };
     },
     shell(step) {
       const vermagic = `vermagic=${step.release} `;
@@ -87,8 +130,17 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
         `rm -rf ${q(scratch)} && mkdir -p ${q(scratch)} && rpm2cpio ${globPath(step.path)} | (cd ${q(scratch)} && cpio -idm --quiet)`,
         `file ${q(join(scratch, step.moduleInRpm))}  ${comment(`must be ${step.arch.elf.name}`)}`,
         `grep -aq ${q(vermagic)} ${q(join(scratch, step.moduleInRpm))}`,
+        ...(step.signature
+          ? [
+              `modinfo -F signer ${q(join(scratch, step.moduleInRpm))} | grep -qxF ${q(step.signature.signer)}  ${comment('armkit also verifies the signature against the certificate with openssl cms')}`,
+            ]
+          : []),
       ].join('\n');
     },
-    programs: (step) => [...(step.moduleInRpm ? ['rpm2cpio', 'cpio'] : []), ...(step.release === KERNEL_RELEASE ? ['rpm'] : [])],
+    programs: (step) => [
+      ...(step.moduleInRpm ? ['rpm2cpio', 'cpio'] : []),
+      ...(step.release === KERNEL_RELEASE ? ['rpm'] : []),
+      ...(step.signature ? ['openssl'] : []),
+    ],
   },
 };

@@ -9,6 +9,7 @@ import type { Arch } from '../arch.js';
 import type { EngineName, Mode } from '../engines/engine.js';
 import { ENGINES } from '../engines/index.js';
 import type { ResolvedKernel } from '../kernel/resolve.js';
+import type { ModuleSigning } from '../kernel/signing.js';
 import type { Manifest, ManifestFacts } from '../manifest.js';
 import { isPlainName } from '../plain.js';
 import { toolchainPrograms } from '../prereqs.js';
@@ -68,6 +69,8 @@ export interface BuildPlanInput extends KmodPlanInput {
   cachedManifest?: Pick<Manifest, 'artifacts' | 'source'>;
   /** What the inputs said that the user should know (a source without license files). */
   warnings: string[];
+  /** Sign the module with this key (src/kernel/signing.ts): inside rpmbuild, checked before publishing. */
+  signing?: ModuleSigning;
 }
 
 export interface InstallPlanInput extends KmodPlanInput {
@@ -182,6 +185,12 @@ export function renderModulesLoad(recipe: KmodRecipe): string {
   return renderTemplate('kmod/modules-load.conf.ejs', { module: recipe.module.name, package: recipe.package });
 }
 
+/** What signing runs: sign-file links libcrypto, built here when the tree has only its source; openssl checks it. */
+function signingTools(signing: ModuleSigning | undefined): string[] {
+  if (!signing) return [];
+  return ['source' in signing.signFile ? 'gcc' : undefined, 'openssl'].filter((p): p is string => Boolean(p));
+}
+
 function kernelPrepareTools(kernel: ResolvedKernel): string[] {
   return [...(kernel.prepare.length ? ['apt-get', 'dpkg-deb'] : []), ...(kernel.tools ?? [])];
 }
@@ -235,7 +244,8 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   const summary = `${recipe.name} ${version} for ${arch.rpm} (${where}) against ${against}`;
   const warnings: string[] = [];
   if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path, release));
-  warnings.push(...input.warnings);
+  warnings.push(...input.warnings, ...(input.signing?.warnings ?? []));
+  const signing = input.signing;
 
   const manifest: ManifestFacts = {
     recipe: recipe.name,
@@ -259,6 +269,7 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
       input.source.kind === 'recipe'
         ? { kind: 'recipe', url: input.source.source.url, file: input.source.source.file, sha256: input.source.source.sha256, verified: true }
         : { kind: input.source.kind, path: input.source.path, file: src.file, verified: false },
+    ...(signing ? { moduleSignature: { signer: signing.signer, serial: signing.serial, certSha256: signing.certSha256 } } : {}),
     inputs: { ...input.inputs, sourceDateEpoch: input.sourceDateEpoch },
     armkit: input.armkitVersion,
   };
@@ -295,6 +306,12 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   // A chroot's rpmbuild finds its own kernel-devel; this host's header paths are for builds here only.
   const defines: Array<[string, string]> = chroot ? [...REPRODUCIBLE_DEFINES] : [['kernel_dir', fixedKernel], ...REPRODUCIBLE_DEFINES];
   if (input.mode === 'cross') defines.push(['kernel_arch', arch.kernelArch], ['cross_compile', input.crossPrefix!]);
+  // The key's and certificate's paths reach rpmbuild as defines, never the spec: the source RPM holds the spec.
+  const signFile = join(work, 'sign-file');
+  if (signing) {
+    defines.push(['module_key', signing.key], ['module_cert', signing.cert]);
+    if ('source' in signing.signFile) defines.push(['sign_file', signFile]);
+  }
   const prefixMap = [...new Set([input.kernelRealDir, kernel.dir, fixedKernel])].map((d) => `-ffile-prefix-map=${d}=/usr/src/kernel`).join(' ');
   const engine = ENGINES[input.engine].plan({
     kind: 'kmod',
@@ -335,6 +352,16 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
         ]
       : []),
     { kind: 'write', title: `Render ${recipe.package}.spec`, path: specFile, content: renderKmodSpec(input, src.file, src.topdir) },
+    ...(signing && 'source' in signing.signFile
+      ? [
+          {
+            kind: 'exec',
+            title: "Build the kernel's sign-file for this host",
+            argv: ['gcc', '-O2', '-o', signFile, signing.signFile.source, '-lcrypto'],
+            log: 'sign-file.log',
+          } as Step,
+        ]
+      : []),
     ...engine.steps,
     {
       kind: 'check-module',
@@ -345,6 +372,7 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
       arch,
       release: kernelRelease,
       packagePrefix: kmodPrefix,
+      ...(signing ? { signature: { certPem: signing.certPem, signer: signing.signer } } : {}),
     },
     {
       kind: 'publish',
@@ -373,7 +401,7 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     summary,
     logsDir,
     warnings: [...warnings, ...engine.warnings],
-    requires: [...engine.requires, ...(chroot ? [] : toolchainPrograms(input.crossPrefix)), ...kernelPrepareTools(kernel)],
+    requires: [...engine.requires, ...(chroot ? [] : toolchainPrograms(input.crossPrefix)), ...kernelPrepareTools(kernel), ...signingTools(signing)],
     locks: [work, dest, fixed],
     steps,
   };
