@@ -153,6 +153,7 @@ export function buildProgram(): Command {
   test
     .option('--kernel <kernel>', 'test the build made for this kernel (its release or the --kernel form it was built with)')
     .option('--from <dir>', 'build output to test (default: the newest out/<recipe>/*/<arch>/*/)')
+    .option('--from-repo <dir>', "take the packages from a dnf repository (armkit repo's tree, or one architecture's repository), as a board would")
     .option('--out <dir>', 'output root to search', 'out')
     .option('--openssl', 'also check the OpenSSL engine with the newest armkit-built openssl RPMs (out/openssl/*/ARCH)')
     .option('--openssl-from <dir>', 'the armkit-built openssl RPMs to check (implies --openssl)');

@@ -10,7 +10,7 @@ import { buildKey, hashTree } from '../artifacts/build-cache.js';
 import { sha256File } from '../artifacts/hash.js';
 import type { EngineName } from '../engines/engine.js';
 import { missing, usageError } from '../errors.js';
-import { assertDirCreatable, type DirOptions, ensureDir } from '../fsutil.js';
+import { assertDirCreatable, type DirOptions, ensureDir, writeError } from '../fsutil.js';
 import type { Host } from '../host.js';
 import { resolveChrootKernel, resolveKernel } from '../kernel/resolve.js';
 import { BUILTIN_RECIPES, defaultCacheDir, PACKAGE_ROOT, TEMPLATES } from '../paths.js';
@@ -300,7 +300,11 @@ async function versionOf(runner: Runner, program: string, path: string | undefin
   const version = r.stdout.split('\n')[0]?.trim() || `${program} (exit ${r.exitCode})`;
   if (id && r.exitCode === 0 && remember) {
     ensureDir(cacheDir, CACHE_DIR);
-    writeFileSync(file, `${JSON.stringify({ ...known, [id]: version }, null, 2)}\n`);
+    try {
+      writeFileSync(file, `${JSON.stringify({ ...known, [id]: version }, null, 2)}\n`);
+    } catch (error) {
+      throw writeError(error, file, CACHE_DIR.advice);
+    }
   }
   return version;
 }

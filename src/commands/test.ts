@@ -21,6 +21,7 @@ import { defaultCacheDir, TEMPLATES } from '../paths.js';
 import { type BuiltProgram, type OpensslUnderTest, type Optional, planGuestTest } from '../plan/guest-test.js';
 import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
+import { packagesFromRepo } from '../repo/read.js';
 import { execute, resultOf } from '../run/execute.js';
 import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
@@ -34,6 +35,8 @@ export interface TestOptions {
   /** Test the build made for this kernel (release or --kernel form). */
   kernel?: string;
   from?: string;
+  /** A dnf repository (armkit repo's tree, or one architecture's) to take the packages from. */
+  fromRepo?: string;
   opensslFrom?: string;
   out?: string;
   kernelImage?: string;
@@ -174,7 +177,23 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
   if (!arch.qemu) throw usageError(`No QEMU board armkit knows boots a ${arch.rpm} kernel (${arch.debian.flavour}); test those packages on the board.`);
   const timeoutSeconds = secondsOf(options.timeout ?? 120, '--timeout');
 
-  const from = options.from ? resolve(options.from) : latestBuild(resolve(options.out ?? 'out'), recipe.name, arch, options.kernel);
+  if (options.fromRepo && options.from) throw usageError('--from and --from-repo: pass one.');
+  // From a repository, as a board installs them: the packages of this arch and kernel, its signature checked.
+  const from = options.fromRepo
+    ? await packagesFromRepo(resolve(options.fromRepo), {
+        arch,
+        recipe: recipe.name,
+        module: recipe.module.name,
+        kernel: options.kernel,
+        cacheDir: options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir(),
+        host: env.host,
+        runner: env.runner,
+        armkitVersion: env.armkitVersion,
+        warn: env.warn,
+      })
+    : options.from
+      ? resolve(options.from)
+      : latestBuild(resolve(options.out ?? 'out'), recipe.name, arch, options.kernel);
   const manifest = readManifest(from);
   if (manifest.arch !== arch.rpm) throw usageError(`${from} holds ${manifest.arch} packages, not ${arch.rpm}; pass --arch ${manifest.arch}.`);
   if (!manifest.kernel) throw usageError(`${from} is not a kernel-module build (its manifest names no kernel).`);

@@ -323,7 +323,7 @@ describe.skipIf(absent.length > 0)(
         expect(result.exitCode, result.all).toBe(0);
       });
 
-      it('armkit test --from-repo: the kernel, header and source packages chosen from the repository are what armkit test proves', async () => {
+      it('armkit test --from-repo: the kernel, header and source packages chosen from the repository are what armkit test proves in the guest', async () => {
         const runner = createRunner();
         const view = await packagesFromRepo(dest, {
           arch: findArch('aarch64'),
@@ -345,10 +345,14 @@ describe.skipIf(absent.length > 0)(
           ['cryptodev-linux', 'src'],
         ]);
         for (const a of manifest.artifacts) expect(sha256(join(view, a.file))).toBe(a.sha256);
-        const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--from', view, '--json']);
+        // The command line does the same selection, then boots the guest with those packages.
+        const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--from-repo', dest, '--json']);
         expect(r.exitCode, show(r)).toBe(0);
         const checks = Object.fromEntries((JSON.parse(r.stdout).results as Array<{ name: string; status: string }>).map((c) => [c.name, c.status]));
         expect(checks).toMatchObject({ 'kernel-release': 'pass', 'modules-load': 'pass', 'dev-crypto': 'pass', unload: 'pass' });
+        const both = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--from', view, '--from-repo', dest, '--dry-run']);
+        expect(both.exitCode, show(both)).toBe(2);
+        expect(both.stderr).toContain('--from and --from-repo: pass one.');
       });
 
       it('--from-repo refuses a package that is not the one the metadata lists, and metadata its signature does not cover', async () => {
