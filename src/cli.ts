@@ -3,6 +3,7 @@
  * loads commander and nothing else.
  */
 import { CommanderError } from 'commander';
+import { red, setupColor } from './color.js';
 import { ArmkitError, EXIT_CODES } from './errors.js';
 import { buildProgram, cliState, controller } from './program.js';
 
@@ -13,7 +14,7 @@ function reportError(error: ArmkitError, options: { stderr?: boolean } = {}): vo
     );
   }
   if (options.stderr === false) return;
-  const lines = [`armkit: error: ${error.message}`, ...error.details.map((d) => `  ${d}`)];
+  const lines = [`armkit: ${red('error:')} ${error.message}`, ...error.details.map((d) => `  ${d}`)];
   if (error.logFile) lines.push(`  full log: ${error.logFile}`);
   process.stderr.write(`${lines.join('\n')}\n`);
 }
@@ -24,6 +25,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT_CODES.interrupted, SI
 const STOP_BOUND_MS = 10_000;
 
 export async function main(argv: string[]): Promise<number> {
+  setupColor();
   const { killAllNow, terminateAll } = await import('./proc/groups.js');
   const { removeScratch } = await import('./scratch.js');
   let caught: string | undefined;

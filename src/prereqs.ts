@@ -64,6 +64,9 @@ const PROGRAMS: Record<string, Packages> = {
   touch: p(['coreutils'], ['coreutils']),
   'gpg-agent': p(['gnupg'], ['gnupg2']),
   dnf: p(['dnf'], ['dnf']),
+  // The test suite checks armkit completion's scripts in the shells themselves.
+  zsh: p(['zsh'], ['zsh']),
+  fish: p(['fish'], ['fish']),
   'copr-cli': p([], ['copr-cli']),
   'qemu-system-aarch64': p(['qemu-system-arm'], ['qemu-system-aarch64']),
   'qemu-system-arm': p(['qemu-system-arm'], ['qemu-system-arm']),
@@ -239,7 +242,7 @@ export function needsFor(use: Use, arch: Arch, mode: 'native' | 'cross', host: H
       // patch, build natively against the packaged amd64 headers, make throwaway signing keys (gpg), check
       // signatures against an rpm database (rpmkeys) and install from armkit's repository as a board does (dnf).
       return [
-        ...programs(['file', 'modinfo', 'patch', 'perl', 'tar', 'gzip', 'sha256sum', 'gpg', 'rpmkeys', 'dnf', 'openssl']),
+        ...programs(['file', 'modinfo', 'patch', 'perl', 'tar', 'gzip', 'sha256sum', 'gpg', 'rpmkeys', 'dnf', 'openssl', 'zsh', 'fish']),
         // The module-signing tests make throwaway keys (openssl req) and build a sign-file from source.
         LIBCRYPTO_DEV,
         ...(arch === host.arch && arch.rpm === 'x86_64' ? [AMD64_HEADERS] : []),

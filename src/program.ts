@@ -4,7 +4,7 @@
  * Importing this module runs nothing.
  */
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 /** Stops every command's processes: src/cli.ts aborts it on SIGINT, SIGTERM and SIGHUP. */
@@ -87,7 +87,12 @@ function action(command: Command, run: (args: string[], options: Record<string, 
 export function buildProgram(): Command {
   const program = new Command('armkit')
     .description('Recipes to RPM packages for ARM boards: cryptodev-linux kmods and cryptodev-enabled OpenSSL.')
-    .version(pkg.version, '-V, --armkit-version', "print armkit's version")
+    .version(pkg.version, '-V, --version', "print armkit's version")
+    // armkit's own options go before the command, so each command keeps its own (build's --version <version> is
+    // the recipe's source version, not armkit's).
+    .enablePositionalOptions()
+    .addOption(new Option('--armkit-version', 'the old spelling of --version').hideHelp())
+    .helpCommand(false)
     .showHelpAfterError('(run "armkit --help" for usage)')
     .exitOverride()
     .addHelpText(
@@ -215,6 +220,19 @@ export function buildProgram(): Command {
     await benchCryptoCommand(options, await env(), controller.signal);
   });
 
+  const reboot = program.command('reboot').description('warm reboot with kexec into a kernel (default: the running one), skipping firmware and POST');
+  withOptions(reboot, ['dryRun', 'verbose']);
+  reboot
+    .option('--warm', 'kexec into the kernel instead of a firmware reboot (the only kind so far)')
+    .option('--kernel <release>', 'the kernel release to boot (default: the running one); its image and initramfs from /boot')
+    .option('--unload <modules>', 'modules to unload first, comma-separated (their holders go first, from /proc/modules)')
+    .option('--script <file>', 'write the sequence as a standalone POSIX shell script (for machines without armkit) instead of running it')
+    .option('--yes', 'do not ask for confirmation');
+  action(reboot, async (_args, options) => {
+    const { rebootCommand } = await import('./commands/reboot.js');
+    await rebootCommand(options, await env());
+  });
+
   const ci = program
     .command('ci')
     .description('write a CI workflow: matrix builds, tests, packages as artifacts, the dnf repository, releases on tags')
@@ -247,6 +265,40 @@ export function buildProgram(): Command {
   action(repo, async (_args, options) => {
     const { repoCommand } = await import('./commands/repo.js');
     await repoCommand(options, await env(), controller.signal);
+  });
+
+  const completion = program
+    .command('completion')
+    .description('print a completion script for bash, zsh or fish: commands, options, recipes and architectures')
+    .argument('<shell>', 'bash, zsh or fish');
+  withOptions(completion, ['recipes']);
+  action(completion, async ([shell], options) => {
+    const { completionCommand } = await import('./commands/completion.js');
+    completionCommand(shell!, options, program);
+  });
+
+  // `armkit help bench crypto` is `armkit bench crypto --help`, and an unknown name is a usage error with a suggestion.
+  program.command('help').description('show the help of armkit or of a command').argument('[command...]', 'the command, e.g. build, or bench crypto');
+  action(program.commands.at(-1)!, async ([names]) => {
+    let command: Command = program;
+    for (const name of (names as unknown as string[] | undefined) ?? []) {
+      const sub = command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+      if (!sub) {
+        const { usageError } = await import('./errors.js');
+        const near = command.commands.map((c) => c.name()).filter((n) => n.startsWith(name.slice(0, 2)));
+        throw usageError(
+          `No command "${[...(command === program ? [] : [command.name()]), name].join(' ')}"${near.length ? `: did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : ''} (armkit --help lists them).`,
+        );
+      }
+      command = sub;
+    }
+    command.outputHelp();
+  });
+
+  program.on('option:armkit-version', () => {
+    process.stdout.write(`${pkg.version}\n`);
+    process.stderr.write('armkit: note: --armkit-version is now spelt --version (or -V)\n');
+    throw new CommanderError(0, 'commander.version', pkg.version);
   });
 
   const cache = program.command('cache').description("armkit's build cache: builds kept under the hash of their inputs");

@@ -1,9 +1,10 @@
 /** What commands print: results on stdout (JSON or a script), everything for humans on stderr. */
 import type { ExecuteResult, PlanOutcome, StepResult } from '../run/execute.js';
+import { yellow } from '../color.js';
 import type { Plan } from '../step.js';
 
 export function warn(message: string): void {
-  process.stderr.write(`armkit: warning: ${message}\n`);
+  process.stderr.write(`armkit: ${yellow('warning:')} ${message}\n`);
 }
 
 export function info(message: string): void {

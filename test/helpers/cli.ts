@@ -18,10 +18,18 @@ export interface CliResult {
   stderr: string;
 }
 
+/** This process's environment without what would colour armkit's output. */
+export function plainEnv(): Record<string, string> {
+  const { FORCE_COLOR: _force, NO_COLOR: _no, ...env } = process.env;
+  return env as Record<string, string>;
+}
+
 export async function armkit(args: string[], options: { env?: Record<string, string>; cwd?: string; cacheDir?: string } = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [join(ROOT, 'bin/armkit.js'), ...args], {
     cwd: options.cwd ?? ROOT,
-    env: { ARMKIT_CACHE_DIR: options.cacheDir ?? TEST_CACHE, CI: 'true', ...options.env },
+    // Plain output whatever the caller's terminal says (FORCE_COLOR would colour armkit's messages).
+    env: { ...plainEnv(), ARMKIT_CACHE_DIR: options.cacheDir ?? TEST_CACHE, CI: 'true', ...options.env },
+    extendEnv: false,
     reject: false,
     stdin: 'ignore',
   });
