@@ -16,7 +16,7 @@ interface Shown {
 }
 
 /** Command lines in code blocks: `armkit ...`, `$ armkit ...`, `npx armkit ...`, with their continuation lines. */
-export function shownCommands(file: string, text: string): Shown[] {
+function shownCommands(file: string, text: string): Shown[] {
   const out: Shown[] = [];
   const lines = text.split('\n');
   let inCode = false;
@@ -51,7 +51,12 @@ function resolveCommand(program: Command, words: string[]): { command: Command; 
   return { command, rest: words.slice(k) };
 }
 
-const docs = [join(ROOT, 'README.md'), ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(ROOT, 'docs', f))];
+const docs = [
+  join(ROOT, 'README.md'),
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => join(ROOT, 'docs', f)),
+];
 const shown = docs.flatMap((file) => shownCommands(file.slice(ROOT.length + 1), readFileSync(file, 'utf8')));
 
 describe('commands shown in the README and docs/', () => {
