@@ -144,6 +144,11 @@ export function findArch(name: string): Arch {
   return arch;
 }
 
+/** qemu-user's name for an architecture (qemu-aarch64, qemu-arm, qemu-x86_64), which is also its binfmt_misc entry. */
+export function qemuUserName(arch: Arch): string {
+  return `qemu-${arch.kernelArch === 'arm64' ? 'aarch64' : arch.kernelArch === 'x86' ? 'x86_64' : arch.kernelArch}`;
+}
+
 /** The architecture a machine with this `uname -m` runs natively, if armkit knows it. */
 export function archOfMachine(machine: string): Arch | undefined {
   return ARCHES.find((a) => a.unameMachines.includes(machine));

@@ -5,7 +5,7 @@
  * cannot drift apart. docs/packages.md names the source each Fedora name was checked against.
  */
 import { existsSync } from 'node:fs';
-import { ARCHES, type Arch, type CrossCompiler } from './arch.js';
+import { ARCHES, type Arch, type CrossCompiler, qemuUserName } from './arch.js';
 import { missing } from './errors.js';
 import { expandGlob } from './glob.js';
 import type { Host } from './host.js';
@@ -68,6 +68,15 @@ const PROGRAMS: Record<string, Packages> = {
   zsh: p(['zsh'], ['zsh']),
   fish: p(['fish'], ['fish']),
   'copr-cli': p([], ['copr-cli']),
+  // armkit bench build: the target root (mmdebstrap), builds inside it (chroot), the guest's initramfs (cat).
+  mmdebstrap: p(['mmdebstrap'], ['mmdebstrap']),
+  chroot: p(['coreutils'], ['coreutils']),
+  cat: p(['coreutils'], ['coreutils']),
+  // qemu-user for a foreign target root: the package also ships the binfmt_misc entries (flag F) that binfmt-support
+  // (Debian) or systemd-binfmt (Fedora) registers where binfmt_misc is mounted; bench build checks the entry itself.
+  'qemu-aarch64-static': p(['qemu-user-static', 'binfmt-support'], ['qemu-user-static']),
+  'qemu-arm-static': p(['qemu-user-static', 'binfmt-support'], ['qemu-user-static']),
+  'qemu-x86_64-static': p(['qemu-user-static', 'binfmt-support'], ['qemu-user-static']),
   'qemu-system-aarch64': p(['qemu-system-arm'], ['qemu-system-aarch64']),
   'qemu-system-arm': p(['qemu-system-arm'], ['qemu-system-arm']),
   'qemu-system-x86_64': p(['qemu-system-x86'], ['qemu-system-x86']),
@@ -191,7 +200,7 @@ export const RPM_BUILD_PROGRAMS = ['rpmbuild', 'rpm', 'rpm2cpio', 'cpio', 'make'
 export const DEBIAN_KERNEL_PROGRAMS = ['apt-get', 'apt-cache', 'dpkg-deb'];
 
 /** What each armkit command runs, for doctor: `--for build,test,...`. */
-export const USES = ['build', 'install', 'test', 'spec', 'openssl', 'repo', 'suite'] as const;
+export const USES = ['build', 'install', 'test', 'spec', 'openssl', 'repo', 'bench', 'suite'] as const;
 export type Use = (typeof USES)[number];
 
 export const USE_PURPOSE: Record<Use, string> = {
@@ -201,6 +210,7 @@ export const USE_PURPOSE: Record<Use, string> = {
   spec: 'armkit spec openssl',
   openssl: 'armkit build openssl (local rpmbuild)',
   repo: 'armkit repo (dnf repository, signing)',
+  bench: 'armkit bench build (cross, emulated in a target root, QEMU guest)',
   suite: "armkit's own test suite",
 };
 
@@ -237,6 +247,20 @@ export function needsFor(use: Use, arch: Arch, mode: 'native' | 'cross', host: H
       // rpm reads the packages' build times (the repository's revision), touch gives the copies those times;
       // signing runs rpmsign and gpg, and armkit checks the signatures (rpmkeys, gpgv) before it publishes.
       return programs(['createrepo_c', 'rpm', 'touch', 'rpmsign', 'rpmkeys', 'gpg', 'gpg-agent', 'gpgv']);
+    case 'bench':
+      // The cross build here; the target root (mmdebstrap, run through qemu-user for a foreign target) that the
+      // emulated build enters with chroot and the guest boots as its initramfs.
+      return [
+        ...programs([
+          'make',
+          ...toolchainPrograms(chooseCross(arch, host).prefix),
+          'mmdebstrap',
+          'chroot',
+          ...(arch.qemu ? [arch.qemu.binary, 'cat'] : []),
+          ...(arch === host.arch ? [] : [`${qemuUserName(arch)}-static`]),
+          ...debianKernels,
+        ]),
+      ];
     case 'suite':
       // What the tests run themselves, besides armkit: they ask file and modinfo about modules, apply diffs with
       // patch, build natively against the packaged amd64 headers, make throwaway signing keys (gpg), check

@@ -220,6 +220,23 @@ export function buildProgram(): Command {
     await benchCryptoCommand(options, await env(), controller.signal);
   });
 
+  const benchBuild = bench
+    .command('build')
+    .description('time the same module build in each mode: cross, native, emulated (qemu-user), guest (QEMU system, TCG); best of N');
+  withOptions(benchBuild, ['source', 'version', 'recipes', 'cacheDir', 'json', 'dryRun', 'verbose', 'out']);
+  benchBuild
+    .option('--recipe <name>', 'the kmod recipe to build (default: cryptodev)')
+    .option('--arch <arch>', 'target architecture (default: aarch64)')
+    .option('--kernel <kernel>', 'kernel every mode builds against: debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR (default: debian:latest)')
+    .option('--modes <modes>', 'comma-separated: cross, native, emulated, guest (default: all four; one that cannot run here says why)')
+    .option('--runs <n>', 'timed runs per mode after one warm-up run; the best counts (default: 3)')
+    .option('--timeout <seconds>', 'stop the guest after this long (default: 3600)')
+    .option('--chart <file>', 'write an SVG bar chart (seconds per mode, percent of the fastest)');
+  action(benchBuild, async (_args, options) => {
+    const { benchBuildCommand } = await import('./commands/bench-build.js');
+    await benchBuildCommand(options, await env(), controller.signal);
+  });
+
   const reboot = program.command('reboot').description('warm reboot with kexec into a kernel (default: the running one), skipping firmware and POST');
   withOptions(reboot, ['dryRun', 'verbose']);
   reboot

@@ -237,6 +237,30 @@ export interface OpensslSpeedStep extends StepBase {
   timeoutSeconds: number;
 }
 
+/**
+ * Times a build (armkit bench build): `clean` then `argv`, first `warmup` times untimed, then `runs` times each
+ * timed on its own. The result is the seconds of each run (BuildTimes).
+ */
+export interface TimedBuildStep extends StepBase {
+  kind: 'timed-build';
+  argv: string[];
+  /** Run before every build, untimed, so each run compiles everything again. */
+  clean: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  warmup: number;
+  runs: number;
+  log: string;
+}
+
+/** Reads the build times a guest printed (`ARMKIT:BUILD label start end status` lines) from its serial log. */
+export interface GuestTimingsStep extends StepBase {
+  kind: 'guest-timings';
+  serialLog: string;
+  warmup: number;
+  runs: number;
+}
+
 export type Step =
   | ExecStep
   | MkdirStep
@@ -259,7 +283,9 @@ export type Step =
   | CheckHeadersStep
   | CheckModuleStep
   | PublishStep
-  | OpensslSpeedStep;
+  | OpensslSpeedStep
+  | TimedBuildStep
+  | GuestTimingsStep;
 
 export interface Plan {
   /** What the plan makes, for humans: "cryptodev 1.14 for aarch64 (cross) against Linux 6.1.0-56-arm64". */

@@ -158,7 +158,7 @@ export function versionOfSource(makefile: string | undefined, dirName: string): 
   return /-v?(\d+(?:\.\d+)+[A-Za-z0-9._+~^]*)$/.exec(dirName)?.[1];
 }
 
-async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: () => SourceInput): Promise<{ source: SourceInput; facts: SourceFacts }> {
+export async function chooseSource(options: KmodOptions, recipe: KmodRecipe, source: () => SourceInput): Promise<{ source: SourceInput; facts: SourceFacts }> {
   const pinnedFacts = (s: RecipeSource): SourceFacts => ({
     identity: s.sha256,
     sourceDateEpoch: Math.floor(Date.parse(`${s.date}T00:00:00Z`) / 1000),

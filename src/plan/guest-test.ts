@@ -99,7 +99,8 @@ export function octalEscapes(hex: string): string {
 }
 export const KAT_CHECKS = ['kat-aes-128-cbc', 'kat-sha256'] as const;
 
-export function qemuArgv(arch: Arch, kernelImage: string, initrd: string): string[] {
+/** The QEMU command that boots a guest; `size` gives it more memory and CPUs (armkit bench build's guest). */
+export function qemuArgv(arch: Arch, kernelImage: string, initrd: string, size: { memoryMiB: number; cpus: number } = { memoryMiB: 512, cpus: 1 }): string[] {
   const q = arch.qemu!;
   return [
     q.binary,
@@ -109,7 +110,8 @@ export function qemuArgv(arch: Arch, kernelImage: string, initrd: string): strin
     q.cpu,
     ...q.args,
     '-m',
-    '512',
+    String(size.memoryMiB),
+    ...(size.cpus > 1 ? ['-smp', String(size.cpus)] : []),
     '-nographic',
     // The guest needs no network, and a network card needs an iPXE option ROM that minimal QEMU installs lack.
     '-nic',

@@ -78,3 +78,23 @@ export async function catchArmkitAsync(fn: () => Promise<unknown>): Promise<Armk
   }
   throw new Error('expected an ArmkitError, but nothing was thrown');
 }
+
+/** Throws unless `text` is one well-formed XML element (after the declaration): tags nest, entities are XML's. */
+export function wellFormedXml(text: string): void {
+  const body = text.replace(/^<\?xml[^?]*\?>\s*/, '');
+  const stack: string[] = [];
+  const tag = /<(\/?)([A-Za-z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|<!--[\s\S]*?-->/g;
+  let last = 0;
+  for (const m of body.matchAll(tag)) {
+    const between = body.slice(last, m.index);
+    if (/[<>]/.test(between)) throw new Error(`stray < or > near ${JSON.stringify(between.slice(0, 60))}`);
+    for (const e of between.matchAll(/&([^;\s]*);?/g)) if (!/^&(amp|lt|gt|quot|apos|#\d+);$/.test(e[0])) throw new Error(`bad entity ${e[0]}`);
+    last = m.index + m[0].length;
+    if (m[0].startsWith('<!--')) continue;
+    if (m[1]) {
+      if (stack.pop() !== m[2]) throw new Error(`</${m[2]}> closes the wrong element`);
+    } else if (!m[4]) stack.push(m[2]!);
+  }
+  if (body.slice(last).trim() !== '') throw new Error('text after the root element');
+  if (stack.length) throw new Error(`unclosed: ${stack.join(' ')}`);
+}

@@ -143,6 +143,6 @@ describe('doctor checks', () => {
     const message = catchArmkit(() => parseUses('build,tests')).message;
     expect(message).toMatch(/^--for tests: expected a list of build, install, test, spec, openssl, .*suite or all\.$/);
     for (const use of USES) expect(message).toContain(` ${use}`);
-    expect(parseUses('all').required).toEqual(['build', 'install', 'test', 'spec', 'openssl', 'repo']);
+    expect(parseUses('all').required).toEqual(['build', 'install', 'test', 'spec', 'openssl', 'repo', 'bench']);
   });
 });
