@@ -24,6 +24,12 @@ export interface ExecStep extends StepBase {
   /** Redirects: stdin from a file, stdout into a file (the log then gets stderr only). */
   stdinFile?: string;
   stdoutFile?: string;
+  /**
+   * Failures that have a cause worth naming: when the command fails and its output matches `pattern` (a regular
+   * expression's source), the error is `message` (one sentence: what failed and what to do), with the command's
+   * last lines under it, instead of "Command failed".
+   */
+  explain?: Array<{ pattern: string; message: string }>;
 }
 
 export interface MkdirStep extends StepBase {

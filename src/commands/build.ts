@@ -64,6 +64,30 @@ function refuse(options: Record<string, unknown>, names: readonly string[], reci
   if (given.length > 0) throw usageError(`${given.map(flag).join(', ')}: not an option of ${kind} recipes such as ${recipe}.`);
 }
 
+/**
+ * Options that only mean something beside another one: given without it they would be ignored, so they are a
+ * usage error that says what they need.
+ */
+function refuseInapplicable(options: BuildOptions & { cryptodevFrom?: string }, kind: 'kmod' | 'spec'): void {
+  const engine = options.engine ?? 'local';
+  const needs: Array<[keyof BuildOptions | 'cryptodevFrom', boolean, string]> = [
+    ['chroot', engine !== 'local', 'with --engine mock or copr (a local build uses no chroot)'],
+    ['coprProject', engine === 'copr', 'with --engine copr'],
+    ['remoteTimeout', engine === 'copr', 'with --engine copr (the only engine whose build runs elsewhere)'],
+    ['cryptodevFrom', engine === 'local', "with --engine local (in a chroot, the spec's BuildRequires: cryptodev-linux-devel provides the header)"],
+  ];
+  if (kind === 'kmod') {
+    needs.push(
+      ['timeout', Boolean(options.test), 'with --test (it bounds the guest that proves the packages)'],
+      ['kernelImage', Boolean(options.test), 'with --test (it is the kernel the guest boots)'],
+    );
+  }
+  for (const [name, applies, when] of needs) {
+    const value = (options as Record<string, unknown>)[name];
+    if (value !== undefined && value !== false && !applies) throw usageError(`${flag(name)} applies only ${when}.`);
+  }
+}
+
 /** `--arch a,b` or `all` (the host's own when none is given). */
 export function archList(value: string | undefined, host: Env['host']): Arch[] {
   if (!value) {
@@ -186,10 +210,12 @@ function manifestOf(result: { steps: PlanOutcome['steps'] }, plan: Plan): Manife
 export async function buildCommand(recipeName: string, options: BuildOptions & OpensslBuildOptions, env: Env, signal?: AbortSignal): Promise<void> {
   if (recipeKind(recipeName, options.recipes ?? []) === 'spec') {
     refuse(options as Record<string, unknown>, KMOD_ONLY, recipeName, 'spec');
+    refuseInapplicable(options, 'spec');
     const { buildOpensslCommand } = await import('./build-openssl.js');
     return buildOpensslCommand(options, env, signal);
   }
   refuse(options as Record<string, unknown>, SPEC_ONLY, recipeName, 'kernel-module');
+  refuseInapplicable(options, 'kmod');
   const jobs = jobsOf(options.jobs, env.host.cpus);
   if (options.test && !options.dryRun && !options.force) {
     // An unchanged build goes straight to its test.

@@ -1,6 +1,7 @@
 /** What commands print: results on stdout (JSON or a script), everything for humans on stderr. */
-import type { ExecuteResult, PlanOutcome, StepResult } from '../run/execute.js';
+
 import { yellow } from '../color.js';
+import type { ExecuteResult, PlanOutcome, StepResult } from '../run/execute.js';
 import type { Plan } from '../step.js';
 
 export function warn(message: string): void {

@@ -102,6 +102,8 @@ export async function specCommand(recipeName: string, options: SpecOptions, env:
   const { recipe } = loadOpensslRecipe(recipeName, options.recipes ?? []);
   // A bad --release-suffix, or an --out armkit cannot write in, is an error before any work is done.
   if (options.releaseSuffix !== undefined) normalizeReleaseSuffix(options.releaseSuffix);
+  if (options.strict && options.verify === false)
+    throw usageError('--strict applies only to the rpmspec -P check, which --no-verify turns off: pass one of the two.');
   assertDirCreatable(resolve(options.out ?? 'out'), OUT);
   const input = await readInput(options, env);
   const result = patchOpensslSpec(input.text, {

@@ -61,10 +61,7 @@ async function debianPackage(apt: PrivateApt, ctx: Ctx, pkg: string): Promise<{ 
 function downloadSteps(apt: PrivateApt, pkg: string, version: string, dir: string, log: string): { steps: Step[]; deb: string } {
   const [name, debArch] = pkg.split(':') as [string, string];
   return {
-    steps: [
-      { kind: 'mkdir', title: `Create ${dir}`, path: dir },
-      { kind: 'exec', title: `Download ${pkg}`, argv: ['apt-get', ...apt.options(), 'download', pkg], cwd: dir, log },
-    ],
+    steps: [{ kind: 'mkdir', title: `Create ${dir}`, path: dir }, apt.downloadStep(`Download ${pkg}`, [pkg], dir, log)],
     deb: join(dir, debFileName(name, version, debArch)),
   };
 }

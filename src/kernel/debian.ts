@@ -109,6 +109,10 @@ export function parsePackageStanza(text: string): { version: string; depends: st
   return { version, depends };
 }
 
+/** What apt prints when it cannot reach an archive at all (no name resolution, no route, nothing listening, a proxy down). */
+export const APT_UNREACHABLE =
+  'Could not (resolve|connect)|Unable to connect|Temporary failure resolving|Connection (refused|timed out)|No route to host|Network is unreachable';
+
 /** The apt state armkit keeps for one target architecture under its cache. */
 export class PrivateApt {
   readonly dir: string;
@@ -190,31 +194,57 @@ export class PrivateApt {
     for (const sub of ['lists/partial', 'cache', 'archives/partial']) mkdirSync(join(this.dir, sub), { recursive: true });
     writeFileSync(join(this.dir, 'sources.list'), renderSourcesList(debianSourcesFor(readHostSources(), this.host.codename), this.architectures));
     const result = await runner.capture(['apt-get', ...this.options(), 'update']);
-    writeFileSync(join(this.dir, 'update.log'), `${result.stdout}\n${result.stderr}`);
-    if (result.exitCode !== 0) {
-      const failed = [...`${result.stdout}\n${result.stderr}`.matchAll(/Failed to fetch (\S+)/g)].map((m) => m[1]);
-      if (!this.hasIndex()) {
-        const unreachable =
-          /Could not (resolve|connect)|Temporary failure resolving|Connection (refused|timed out)|No route to host|Network is unreachable/.test(
-            `${result.stdout}\n${result.stderr}`,
-          );
-        throw new ArmkitError(
-          'step-failed',
-          unreachable
-            ? `Debian's archive could not be reached: apt-get update for ${this.target.debian.arch} fetched no package index.`
-            : `apt-get update for ${this.target.debian.arch} fetched no package index.`,
-          {
-            details: [
-              ...(result.stderr || result.stdout).split('\n').slice(-10),
-              'Check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).',
-            ],
-            logFile: join(this.dir, 'update.log'),
-          },
-        );
-      }
-      warn(`apt-get update for ${this.target.debian.arch} could not fetch ${failed.join(', ') || 'every index'}; using the indexes that arrived.`);
+    const output = `${result.stdout}\n${result.stderr}`;
+    writeFileSync(join(this.dir, 'update.log'), output);
+    // apt-get update exits 0 when it fetched nothing at all ("W: Failed to fetch"): what arrived decides, not its exit code.
+    const failed = [...output.matchAll(/Failed to fetch (\S+)/g)].map((m) => m[1]);
+    const unreachable = new RegExp(APT_UNREACHABLE, 'm').test(output);
+    if (!this.hasIndex()) {
+      throw new ArmkitError(
+        'step-failed',
+        unreachable
+          ? `Debian's archive could not be reached: apt-get update for ${this.target.debian.arch} fetched no package index, so armkit cannot look up the kernel headers.`
+          : `apt-get update for ${this.target.debian.arch} fetched no package index, so armkit cannot look up the kernel headers.`,
+        {
+          details: [
+            ...(result.stderr || result.stdout).split('\n').slice(-10),
+            'Check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).',
+          ],
+          logFile: join(this.dir, 'update.log'),
+        },
+      );
+    }
+    if (result.exitCode !== 0 || failed.length > 0) {
+      const what = failed.join(', ') || 'every index';
+      warn(
+        unreachable
+          ? `Debian's archive could not be reached (apt-get update could not fetch ${what}): using armkit's index from ${age === undefined ? 'an earlier run' : `${Math.round(age / 3600_000)} h ago`}; the next run tries again.`
+          : `apt-get update for ${this.target.debian.arch} could not fetch ${what}; using the indexes that arrived.`,
+      );
+      // Offline, the old index stays old: the next run tries the archive again.
+      if (unreachable) return;
     }
     writeFileSync(join(this.dir, 'updated'), `${new Date().toISOString()}\n`);
+  }
+
+  /**
+   * The step that downloads packages with this apt state; when the archive cannot be reached it says so, and how
+   * to retry, instead of "Command failed".
+   */
+  downloadStep(title: string, packages: string[], cwd: string, log: string): Step {
+    return {
+      kind: 'exec',
+      title,
+      argv: ['apt-get', ...this.options(), 'download', ...packages],
+      cwd,
+      log,
+      explain: [
+        {
+          pattern: APT_UNREACHABLE,
+          message: `Debian's archive could not be reached to download ${packages.join(' ')}: check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).`,
+        },
+      ],
+    };
   }
 
   /**
@@ -348,13 +378,7 @@ export async function resolveDebianKernel(
   const prepare: Step[] = [
     { kind: 'remove', title: `Clear partial download of ${headerPkg}`, path: partial },
     { kind: 'mkdir', title: `Create ${debs}`, path: debs },
-    {
-      kind: 'exec',
-      title: `Download ${packages.join(' ')}`,
-      argv: ['apt-get', ...apt.options(), 'download', ...packages],
-      cwd: debs,
-      log: `apt-download-${release}.log`,
-    },
+    apt.downloadStep(`Download ${packages.join(' ')}`, packages, debs, `apt-download-${release}.log`),
     { kind: 'extract-debs', title: `Extract Debian header packages for ${release}`, dir: debs, root: join(partial, 'root') },
     // The flavour Makefile includes the common tree by absolute path; point it into armkit's cache.
     {

@@ -29,6 +29,16 @@ async function unpackBounded(archive: string, dest: string, options: Parameters<
   }
 }
 
+/** A failed command whose output matches one of the step's known causes, named by it (see ExecStep.explain). */
+function explained(explain: Array<{ pattern: string; message: string }> | undefined, error: unknown, logFile: string): unknown {
+  if (!explain?.length || !(error instanceof ArmkitError) || error.kind !== 'step-failed') return error;
+  // The failing run's own last lines (its log gathers every run's output).
+  const output = error.details.join('\n');
+  const known = explain.find((e) => new RegExp(e.pattern, 'm').test(output));
+  if (!known) return error;
+  return new ArmkitError('step-failed', known.message, { details: error.details, logFile: error.logFile ?? logFile });
+}
+
 /** Every path under dir, directories before their contents, in sorted order; .git left out. */
 function treeEntries(dir: string, rel = ''): string[] {
   const out: string[] = [];
@@ -44,14 +54,12 @@ function treeEntries(dir: string, rel = ''): string[] {
 export const FILE_STEPS: FileKinds = {
   exec: {
     async run(step, ctx) {
-      await ctx.runner.run(step.argv, {
-        cwd: step.cwd,
-        env: step.env,
-        logFile: join(ctx.logsDir, step.log),
-        stdinFile: step.stdinFile,
-        stdoutFile: step.stdoutFile,
-        echo: ctx.verbose,
-      });
+      const logFile = join(ctx.logsDir, step.log);
+      try {
+        await ctx.runner.run(step.argv, { cwd: step.cwd, env: step.env, logFile, stdinFile: step.stdinFile, stdoutFile: step.stdoutFile, echo: ctx.verbose });
+      } catch (error) {
+        throw explained(step.explain, error, logFile);
+      }
     },
     shell(step, logsDir) {
       const env = Object.entries(step.env ?? {})

@@ -155,7 +155,8 @@ describe('downloading a pinned source', () => {
     expect(requests).toBe(1);
     const manifest = JSON.parse(first.stdout).manifest;
     expect(manifest.source).toMatchObject({ kind: 'recipe', sha256: goodSha, verified: true });
-    const second = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', out], {
+    // Another out/ (the same command line would be answered from its up-to-date stamp, before the build cache is read).
+    const second = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--recipes', recipes, '--out', tempDir('out-dl2')], {
       cacheDir: cache,
     });
     expect(second.exitCode, show(second)).toBe(0);

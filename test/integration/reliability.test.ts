@@ -5,7 +5,7 @@
  * ends in one sentence with the exit code of its kind, never a stack trace, and leaves out/ as it was.
  */
 
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -673,5 +673,222 @@ describe('a failure here leaves out/ as it was', () => {
     const r = await armkit(['spec', 'openssl', '--spec', OPENMANDRIVA_STYLE, '--out', out, '--strict']);
     expect(r.exitCode, show(r)).toBe(5);
     expect(snapshot(out)).toEqual(before);
+  });
+});
+
+/** A loopback port with nothing listening: apt, told to use it as its proxy, cannot reach any archive. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((done) => server.close(() => done()));
+  return port;
+}
+
+/** A build of the fixture for aarch64 in the suite's cache (Debian's headers come from there), published to a fresh out/. */
+async function aarch64Build(): Promise<string> {
+  const out = tempDir('rel-arm-out');
+  const r = await armkit([
+    'build',
+    'cryptodev',
+    '--arch',
+    'aarch64',
+    '--kernel',
+    'debian:latest',
+    '--source',
+    FIXTURE_MODULE,
+    '--version',
+    FIXTURE_VERSION,
+    '--out',
+    out,
+  ]);
+  expect(r.exitCode, show(r)).toBe(0);
+  return out;
+}
+
+/** A cache holding only a copy of the suite's Debian index for arm64, refreshed `hoursAgo` (nothing else: headers and guest files must be fetched). */
+function cacheWithIndex(hoursAgo: number): { cache: string; stamp: string } {
+  const cache = tempDir('rel-index');
+  mkdirSync(join(cache, 'apt'));
+  cpSync(join(TEST_CACHE, 'apt', 'arm64'), join(cache, 'apt', 'arm64'), { recursive: true });
+  const stamp = join(cache, 'apt', 'arm64', 'updated');
+  const then = new Date(Date.now() - hoursAgo * 3600_000);
+  utimesSync(stamp, then, then);
+  return { cache, stamp };
+}
+
+describe("Debian's archive out of reach (apt pointed at a loopback port with nothing listening)", () => {
+  const debianBuild = (cache: string, out: string, port: number) =>
+    armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION, '--out', out], {
+      cacheDir: cache,
+      env: { http_proxy: `http://127.0.0.1:${port}` },
+    });
+
+  it('on an empty cache: exit 1, the archive could not be reached and how to retry, never "Debian has no linux-headers"', async () => {
+    const cache = tempDir('rel-offline');
+    const out = tempDir('rel-offline-out');
+    const r = await debianBuild(cache, out, await closedPort());
+    expect(r.exitCode, show(r)).toBe(1);
+    expect(r.stderr).toContain(
+      "armkit: error: Debian's archive could not be reached: apt-get update for arm64 fetched no package index, so armkit cannot look up the kernel headers.",
+    );
+    expect(r.stderr).toContain('then run the command again (armkit retries the download)');
+    expect(r.stderr).not.toContain('Debian has no');
+    expect(r.stderr).not.toContain('check the flavour');
+    // Nothing marks the empty index as fresh: the next run tries the archive again.
+    expect(existsSync(join(cache, 'apt', 'arm64', 'updated'))).toBe(false);
+    expect(readdirSync(out)).toEqual([]);
+    clean(r);
+  });
+
+  it('with an index from yesterday: a warning, then the headers download says the archive could not be reached (exit 1), out/ untouched', async () => {
+    await aarch64Build(); // the suite's cache has the index to copy
+    const { cache, stamp } = cacheWithIndex(30);
+    const before = statSync(stamp).mtimeMs;
+    const out = tempDir('rel-stale-out');
+    const r = await debianBuild(cache, out, await closedPort());
+    expect(r.exitCode, show(r)).toBe(1);
+    expect(r.stderr).toMatch(
+      /armkit: warning: Debian's archive could not be reached \(apt-get update could not fetch .*\): using armkit's index from 30 h ago; the next run tries again\./,
+    );
+    expect(r.stderr).toMatch(
+      /armkit: error: Debian's archive could not be reached to download linux-headers-\S+:arm64 \S+ \S+: check the network and the mirror in \/etc\/apt\/sources\.list\*, then run the command again \(armkit retries the download\)\./,
+    );
+    expect(r.stderr).not.toMatch(/armkit: error: Command failed/);
+    expect(statSync(stamp).mtimeMs).toBe(before);
+    expect(readdirSync(out)).toEqual([]);
+    expect(
+      existsSync(join(cache, 'kernels', 'debian', 'arm64'))
+        ? readdirSync(join(cache, 'kernels', 'debian', 'arm64')).filter((d) => !d.endsWith('.partial'))
+        : [],
+    ).toEqual([]);
+    clean(r);
+  });
+});
+
+describe('armkit test --dry-run reads and never writes or downloads (a loopback proxy counts what apt asks for)', () => {
+  let proxy: Server;
+  let port: number;
+  let asked = 0;
+  let out: string;
+
+  beforeAll(async () => {
+    proxy = createServer((_req, res) => {
+      asked += 1;
+      res.writeHead(503).end();
+    });
+    await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
+    port = (proxy.address() as AddressInfo).port;
+    out = await aarch64Build();
+  });
+  afterAll(() => proxy?.close());
+
+  it('on an empty cache: exit 4, says which index it could not look up, the cache stays empty, nothing asked of the network', async () => {
+    const cache = tempDir('rel-test-dry');
+    asked = 0;
+    const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--dry-run'], {
+      cacheDir: cache,
+      env: { http_proxy: `http://127.0.0.1:${port}` },
+    });
+    expect(r.exitCode, show(r)).toBe(4);
+    expect(r.stderr).toContain(
+      `armkit: error: --dry-run reads armkit's Debian package index for arm64, and it is not in the cache (${join(cache, 'apt', 'arm64', 'lists')}): a dry run downloads nothing.`,
+    );
+    expect(r.stderr).toContain('Run the same command once without --dry-run (it downloads the index)');
+    expect(r.stdout).toBe('');
+    expect(readdirSync(cache)).toEqual([]);
+    expect(asked).toBe(0);
+    clean(r);
+  });
+
+  it('with an index but no guest files: prints their downloads, downloads nothing, changes nothing in the cache', async () => {
+    const { cache } = cacheWithIndex(30);
+    const before = snapshot(cache);
+    asked = 0;
+    const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--dry-run'], {
+      cacheDir: cache,
+      env: { http_proxy: `http://127.0.0.1:${port}` },
+    });
+    expect(r.exitCode, show(r)).toBe(0);
+    expect(r.stdout).toMatch(/apt-get .* download busybox-static:arm64/);
+    expect(r.stdout).toMatch(/apt-get .* download linux-image-\S+:arm64/);
+    expect(r.stderr).toContain("armkit's Debian package index for arm64 is 30 h old; the dry run reads it as it is");
+    expect(asked).toBe(0);
+    expect(snapshot(cache)).toEqual(before);
+    expect(existsSync(join(cache, 'guest'))).toBe(false);
+  });
+});
+
+describe('options that only mean something beside another one are usage errors, never ignored', () => {
+  const kmod = amd64 ? ['build', 'cryptodev', '--kernel', amd64, '--source', FIXTURE_MODULE, '--dry-run'] : [];
+  const srpm = join(tempDir('rel-opt-srpm'), 'openssl-3.0.9-2.src.rpm');
+  writeFileSync(srpm, 'refused before it is read\n');
+  const openssl = ['build', 'openssl', '--srpm', srpm, '--dry-run'];
+
+  it.skipIf(!amd64).each([
+    [['--chroot', 'fedora-41-x86_64'], '--chroot applies only with --engine mock or copr (a local build uses no chroot).'],
+    [['--copr-project', 'me/p'], '--copr-project applies only with --engine copr.'],
+    [['--engine', 'mock', '--copr-project', 'me/p'], '--copr-project applies only with --engine copr.'],
+    [['--remote-timeout', '60'], '--remote-timeout applies only with --engine copr (the only engine whose build runs elsewhere).'],
+    [['--timeout', '5'], '--timeout applies only with --test (it bounds the guest that proves the packages).'],
+    [['--kernel-image', '/boot/vmlinuz'], '--kernel-image applies only with --test (it is the kernel the guest boots).'],
+  ])('a kernel-module build with %j: exit 2', async (extra, message) => {
+    const r = await armkit([...kmod, ...extra]);
+    expect(r.exitCode, show(r)).toBe(2);
+    expect(r.stderr).toContain(`armkit: error: ${message}`);
+    expect(r.stdout).toBe('');
+  });
+
+  it.each([
+    [['--chroot', 'fedora-41-x86_64'], '--chroot applies only with --engine mock or copr'],
+    [['--engine', 'mock', '--cryptodev-from', '/tmp'], '--cryptodev-from applies only with --engine local'],
+  ])('an openssl build with %j: exit 2', async (extra, message) => {
+    const r = await armkit([...openssl, ...extra]);
+    expect(r.exitCode, show(r)).toBe(2);
+    expect(r.stderr).toContain(`armkit: error: ${message}`);
+  });
+
+  it('spec openssl --strict --no-verify: exit 2 (nothing to be strict about), nothing written', async () => {
+    const out = tempDir('rel-strict-nv');
+    const r = await armkit(['spec', 'openssl', '--spec', FEDORA_STYLE, '--out', out, '--strict', '--no-verify']);
+    expect(r.exitCode, show(r)).toBe(2);
+    expect(r.stderr).toContain('armkit: error: --strict applies only to the rpmspec -P check, which --no-verify turns off: pass one of the two.');
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  it('the same with --json: one JSON document on stdout', async () => {
+    const r = await armkit(['spec', 'openssl', '--spec', FEDORA_STYLE, '--strict', '--no-verify', '--json']);
+    expect(r.exitCode, show(r)).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { kind: 'usage', exitCode: 2, message: expect.stringContaining('--strict applies only') } });
+  });
+});
+
+describe('hostile names where they cannot reach rpm or the shell', () => {
+  it.skipIf(!amd64)('an --out holding %(...) and $(...) in a real build: built there, nothing runs', async () => {
+    const base = tempDir('rel-hostile-out');
+    const cwd = join(base, 'cwd');
+    mkdirSync(cwd);
+    const out = join(base, 'o%(touch PWNED)$(touch PWNED2)`touch PWNED3`');
+    const r = await armkit(['build', 'cryptodev', '--kernel', amd64!, '--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION, '--out', out, '--force'], {
+      cwd,
+      cacheDir: tempDir('rel-hostile-cache'),
+    });
+    expect(r.exitCode, show(r)).toBe(0);
+    expect(readdirSync(join(out, 'cryptodev', FIXTURE_VERSION, 'x86_64', amd64!))).toContain('manifest.json');
+    const pwned = [cwd, base, ROOT].flatMap((d) => readdirSync(d).filter((n) => /^PWNED\d?$/.test(n)));
+    expect(pwned).toEqual([]);
+  });
+
+  it('a spec recipe whose template climbs out with ..: exit 3 naming the field (EJS is JavaScript, so it is never read)', async () => {
+    const dir = tempDir('rel-tpl');
+    const evil = join(dir, 'evil.ejs');
+    writeFileSync(evil, "<% require('fs').writeFileSync('PWNED', '') %>");
+    writeFileSync(join(dir, 'openssl.yaml'), readFileSync(join(ROOT, 'recipes/openssl.yaml'), 'utf8').replace(/template: \S+/g, 'template: ../evil.ejs'));
+    const r = await armkit(['spec', 'openssl', '--recipes', dir, '--spec', FEDORA_STYLE, '--out', join(dir, 'out')], { cwd: dir });
+    expect(r.exitCode, show(r)).toBe(3);
+    expect(r.stderr).toMatch(/Recipe \S+openssl\.yaml is invalid: series\.\d+\.template: must be a template path under templates\/ \(no \.\.\)/);
+    expect(existsSync(join(dir, 'PWNED'))).toBe(false);
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    clean(r);
   });
 });

@@ -4,13 +4,16 @@
  * nodes, FIFOs, damage or too much in them are refused and never unpacked in part; recipes with an impossible range
  * or one version pinned twice are recipe errors; the macros a spec uses that this rpm may lack are found.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { findArch } from '../../src/arch.js';
 import { ArchiveProblem, extractTar, readTar, unpackLimit } from '../../src/archive.js';
 import { ArmkitError } from '../../src/errors.js';
 import { assertDirCreatable, dirError, ensureDir, writeError } from '../../src/fsutil.js';
+import { PrivateApt } from '../../src/kernel/debian.js';
+import { createRunner, type Runner } from '../../src/proc/runner.js';
 import { parseRecipe } from '../../src/recipes/load.js';
 import { opensslRecipeSchema } from '../../src/recipes/openssl.js';
 import { kmodRecipeSchema } from '../../src/recipes/schema.js';
@@ -18,7 +21,7 @@ import { withInstallHints } from '../../src/rpmspec/hints.js';
 import { macroUses, standInDefines } from '../../src/rpmspec/verify.js';
 import type { Step } from '../../src/step.js';
 import { FILE_STEPS } from '../../src/steps/files.js';
-import { catchArmkit, catchArmkitAsync, forbiddenRunner, tempDir } from './helpers.js';
+import { catchArmkit, catchArmkitAsync, fakeHost, forbiddenRunner, tempDir } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -358,5 +361,71 @@ describe('what a spec needs from rpm', () => {
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+describe("Debian's archive out of reach", () => {
+  /** What apt-get update prints with the mirror out of reach: warnings only, and exit 0. */
+  const OFFLINE_UPDATE = [
+    "Err:1 http://deb.debian.org/debian bookworm InRelease\n  Temporary failure resolving 'deb.debian.org'",
+    "W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary failure resolving 'deb.debian.org'",
+    'W: Some index files failed to download. They have been ignored, or old ones used instead.',
+  ].join('\n');
+  /** The outside world: apt-get, answering as it does offline. */
+  const offlineApt: Runner = { ...forbiddenRunner, capture: async () => ({ exitCode: 0, stdout: '', stderr: OFFLINE_UPDATE }) };
+  const aptIn = (cache: string) => new PrivateApt(cache, findArch('aarch64'), fakeHost({ codename: 'bookworm' }));
+
+  it('apt-get update exiting 0 with no index fetched is "could not be reached" and how to retry, never a missing package', async () => {
+    const cache = tempDir();
+    const error = await catchArmkitAsync(() => aptIn(cache).refresh(offlineApt, 1000, () => {}));
+    expect(error.kind).toBe('step-failed');
+    expect(error.message).toBe(
+      "Debian's archive could not be reached: apt-get update for arm64 fetched no package index, so armkit cannot look up the kernel headers.",
+    );
+    expect(error.details.at(-1)).toBe('Check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).');
+    // No stamp: the next run tries again instead of trusting an empty index for six hours.
+    expect(existsSync(join(cache, 'apt', 'arm64', 'updated'))).toBe(false);
+  });
+
+  it('with an older index: a warning that says so, the index used, and left stale so the next run tries again', async () => {
+    const cache = tempDir();
+    const lists = join(cache, 'apt', 'arm64', 'lists');
+    mkdirSync(lists, { recursive: true });
+    writeFileSync(join(lists, 'deb.debian.org_debian_dists_bookworm_main_binary-arm64_Packages'), '');
+    const stamp = join(cache, 'apt', 'arm64', 'updated');
+    writeFileSync(stamp, 'then\n');
+    const old = new Date(Date.now() - 30 * 3600_000);
+    utimesSync(stamp, old, old);
+    const warnings: string[] = [];
+    await aptIn(cache).refresh(offlineApt, 1000, (w) => warnings.push(w));
+    expect(warnings).toEqual([
+      "Debian's archive could not be reached (apt-get update could not fetch http://deb.debian.org/debian/dists/bookworm/InRelease): using armkit's index from 30 h ago; the next run tries again.",
+    ]);
+    expect(readFileSync(stamp, 'utf8')).toBe('then\n');
+    expect(Math.abs(statSync(stamp).mtimeMs - old.getTime())).toBeLessThan(1000);
+  });
+
+  it('a package download that cannot reach the archive says so and how to retry, the command and its tail under it', async () => {
+    const dir = tempDir();
+    const apt = aptIn(dir);
+    const step = apt.downloadStep('Download busybox-static:arm64', ['busybox-static:arm64'], dir, 'download.log');
+    expect(step).toMatchObject({ kind: 'exec', argv: expect.arrayContaining(['download', 'busybox-static:arm64']) });
+    // The same step, with apt-get replaced by a program that fails as apt-get does offline (the step's explanation is under test).
+    const offline = {
+      ...step,
+      argv: ['sh', '-c', 'echo "E: Failed to fetch http://deb.debian.org/x.deb  Temporary failure resolving \'deb.debian.org\'" >&2; exit 100'],
+    } as Extract<Step, { kind: 'exec' }>;
+    const ctx = { logsDir: dir, runner: createRunner(), verbose: false, note: () => {} };
+    const error = await catchArmkitAsync(() => FILE_STEPS.exec.run(offline, ctx));
+    expect(error.kind).toBe('step-failed');
+    expect(error.message).toBe(
+      "Debian's archive could not be reached to download busybox-static:arm64: check the network and the mirror in /etc/apt/sources.list*, then run the command again (armkit retries the download).",
+    );
+    expect(error.details.join('\n')).toContain('Temporary failure resolving');
+    expect(error.logFile).toBe(join(dir, 'download.log'));
+    // Any other failure of the same step stays the command's own.
+    const other = { ...offline, argv: ['sh', '-c', 'echo "E: Unable to locate package busybox-static" >&2; exit 100'] };
+    const plain = await catchArmkitAsync(() => FILE_STEPS.exec.run(other, ctx));
+    expect(plain.message).toMatch(/^Command failed \(exit code 100\): sh -c /);
   });
 });
