@@ -95,11 +95,7 @@ function overall(verdicts: Array<{ algo: string; verdict: OffloadVerdict }>): Of
 }
 
 export async function measureCrypto(options: BenchCryptoOptions, env: Env, signal?: AbortSignal): Promise<CryptoReport | undefined> {
-  if (options.guest) {
-    throw usageError(
-      '--guest is not available yet: measure on the board, or read outputs saved there with --parse/--compare (figures from a QEMU guest would be emulated software drivers anyway).',
-    );
-  }
+  if (options.guest) return (await import('./bench-crypto-guest.js')).measureInGuest(options, env, signal);
   const binary = options.openssl ?? 'openssl';
   const path = env.host.which(binary);
   if (!path) {

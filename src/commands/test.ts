@@ -18,7 +18,7 @@ import { type CheckResult, formatResults, summarize } from '../guest/report.js';
 import type { Host } from '../host.js';
 import { type Manifest, readManifest } from '../manifest.js';
 import { defaultCacheDir, TEMPLATES } from '../paths.js';
-import { type BuiltProgram, type OpensslUnderTest, type Optional, planGuestTest } from '../plan/guest-test.js';
+import { type BuiltProgram, type GuestSpeed, type OpensslUnderTest, type Optional, planGuestTest } from '../plan/guest-test.js';
 import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import { packagesFromRepo } from '../repo/read.js';
@@ -42,6 +42,8 @@ export interface TestOptions {
   kernelImage?: string;
   openssl?: boolean;
   timeout?: string | number;
+  /** armkit bench crypto --guest: openssl speed in the guest after the OpenSSL checks (needs --openssl). */
+  speed?: GuestSpeed;
   recipes?: string[];
   cacheDir?: string;
   dryRun?: boolean;
@@ -258,6 +260,7 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
     hashTree(join(TEMPLATES, 'test')),
     env.armkitVersion,
     JSON.stringify(openssl ?? null),
+    JSON.stringify(options.speed ?? null),
   );
   const initramfsStore = join(cacheDir, 'guest', 'built', `initramfs-${initramfsKey.slice(0, 24)}.cpio.gz`);
   const initramfs = existsSync(initramfsStore) ? { store: initramfsStore, cached: initramfsStore } : { store: initramfsStore };
@@ -273,6 +276,7 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
     initramfs,
     toolPrefix,
     ...(openssl ? { openssl } : {}),
+    ...(options.speed ? { speed: options.speed } : {}),
     work,
     publishTo: join(from, 'logs'),
     timeoutSeconds,

@@ -31,6 +31,8 @@ export interface GuestTestInput {
   toolPrefix: string;
   /** OpenSSL RPMs built by armkit, checked through the engine (needs the real module, as the KAT does). */
   openssl?: Optional<OpensslUnderTest>;
+  /** armkit bench crypto --guest: then `openssl speed -evp` per algorithm, in software and through the engine. */
+  speed?: GuestSpeed;
   work: string;
   /** The packages' logs/ directory, which receives the serial log and the report. */
   publishTo?: string;
@@ -45,6 +47,12 @@ export interface OpensslUnderTest {
   configPath?: string;
   /** The target's C runtime (loader, libc...) the dynamically linked openssl needs: host file → guest path. */
   runtime: Array<{ from: string; to: string }>;
+}
+
+/** What `openssl speed` measures in the guest (its outputs go to the serial console between ARMKIT:SPEED markers). */
+export interface GuestSpeed {
+  algos: string[];
+  seconds: number;
 }
 
 /** A program armkit compiles for the guest and keeps in its cache, keyed by its inputs. */
@@ -244,7 +252,7 @@ export function planGuestTest(input: GuestTestInput): Plan {
     steps.push(
       ...o.runtime.map((r): Step => ({ kind: 'copy', title: `Add ${r.to} (the target's C runtime)`, from: r.from, to: join(root, r.to), dereference: true })),
     );
-    expected.push(...OPENSSL_CHECKS);
+    expected.push(...OPENSSL_CHECKS, ...(input.speed ? ['openssl-speed'] : []));
   } else if (input.openssl) {
     for (const name of OPENSSL_CHECKS) skipped.push({ name, reason: input.openssl.skip });
   }
@@ -262,6 +270,7 @@ export function planGuestTest(input: GuestTestInput): Plan {
         kat: 'run' in input.kat,
         upstreamTests: upstreamPrograms,
         openssl: input.openssl && 'run' in input.openssl ? { engine: input.openssl.run.engine, configPath: input.openssl.run.configPath ?? '' } : false,
+        speed: input.openssl && 'run' in input.openssl && input.speed ? input.speed : false,
         nist: { ...NIST_CBC, plainOctal: octalEscapes(NIST_CBC.plain) },
       }),
     },

@@ -57,3 +57,72 @@ export async function opensslTarball(): Promise<string> {
 export function tarballVersion(tarball: string): string {
   return /openssl_(\d+\.\d+\.\d+)\.orig\.tar\.gz$/.exec(tarball)![1]!;
 }
+
+/** A spec of our own for the upstream tarball, laid out like Fedora's (not a distribution's spec). */
+export function opensslTestSpec(version: string): string {
+  return `# armkit test spec for upstream OpenSSL ${version}, in Fedora's layout. Not a distribution's spec.
+%global soversion 3
+Name:           openssl
+Version:        ${version}
+Release:        1%{?dist}
+Epoch:          1
+Summary:        Upstream OpenSSL, built by the armkit test suite
+License:        Apache-2.0
+URL:            https://www.openssl.org/
+Source0:        openssl_%{version}.orig.tar.gz
+BuildRequires:  make perl
+
+%description
+Upstream OpenSSL for armkit's tests.
+
+%package libs
+Summary:        OpenSSL libraries
+
+%description libs
+libcrypto, libssl and the engines.
+
+%prep
+%setup -q -n openssl-%{version}
+
+%build
+sslarch=linux-generic64
+%ifarch aarch64
+sslarch=linux-aarch64
+%endif
+%ifarch %{arm}
+sslarch=linux-armv4
+%endif
+%ifarch x86_64
+sslarch=linux-x86_64
+%endif
+./Configure \\
+	--prefix=%{_prefix} --openssldir=%{_sysconfdir}/pki/tls --libdir=%{_lib} \\
+	shared no-tests \${sslarch}
+make %{?_smp_mflags} build_sw
+
+%install
+make DESTDIR=%{buildroot} install_sw install_ssldirs
+rm -rf %{buildroot}%{_includedir} %{buildroot}%{_libdir}/pkgconfig %{buildroot}%{_libdir}/*.a
+rm -f %{buildroot}%{_libdir}/libcrypto.so %{buildroot}%{_libdir}/libssl.so %{buildroot}%{_bindir}/c_rehash
+rm -rf %{buildroot}%{_sysconfdir}/pki/tls/*.dist %{buildroot}%{_sysconfdir}/pki/tls/misc
+rm -rf %{buildroot}%{_libdir}/cmake
+
+%files
+%{_bindir}/openssl
+
+%files libs
+%dir %{_sysconfdir}/pki/tls
+%dir %{_sysconfdir}/pki/tls/certs
+%dir %{_sysconfdir}/pki/tls/private
+%config(noreplace) %{_sysconfdir}/pki/tls/openssl.cnf
+%config(noreplace) %{_sysconfdir}/pki/tls/ct_log_list.cnf
+%{_libdir}/libcrypto.so.%{soversion}
+%{_libdir}/libssl.so.%{soversion}
+%{_libdir}/engines-%{soversion}
+%{_libdir}/ossl-modules
+
+%changelog
+* Fri Nov 27 2026 armkit tests <tests@armkit.invalid> - 1:${version}-1
+- Test build
+`;
+}

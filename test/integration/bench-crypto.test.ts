@@ -103,8 +103,13 @@ describe.skipIf(!haveOpenssl)(`bench crypto with this host's openssl${haveOpenss
     expect(JSON.parse(parsed.stdout).algorithms[0].rows[0].figures['sha256-software-64'].cpuKind).toBe('user+system');
   });
 
-  it('says what it cannot do yet, and refuses flags that do not go together', async () => {
-    expect((await armkit(['bench', 'crypto', '--guest', 'aarch64'])).stderr).toContain('--guest is not available yet');
+  it('says what --guest needs, and refuses flags that do not go together', async () => {
+    const none = await armkit(['bench', 'crypto', '--guest', 'aarch64', '--out', tempDir('bench-guest-none')]);
+    expect(none.exitCode, show(none)).toBe(2);
+    expect(none.stderr).toMatch(/No cryptodev build for aarch64 under \S+: run "armkit build cryptodev --arch aarch64 \.\.\." first/);
+    const board = await armkit(['bench', 'crypto', '--guest', 'aarch64', '--openssl', '/usr/bin/openssl']);
+    expect(board.exitCode, show(board)).toBe(2);
+    expect(board.stderr).toContain("--openssl names this machine's openssl");
     const both = await armkit(['bench', 'crypto', '--parse', join(OWN, 'openssl-3.0.19-x86_64-mr.txt'), '--engine', 'devcrypto']);
     expect(both.exitCode).toBe(2);
     expect(both.stderr).toContain('--engine is for measuring; with --parse or --compare the figures come from the files.');
