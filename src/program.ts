@@ -80,6 +80,13 @@ function action(command: Command, run: (args: string[], options: Record<string, 
     const cmd = args[args.length - 1] as Command;
     const options = cmd.opts();
     cliState.json = Boolean(options.json);
+    // An empty value ("--arch $UNSET") would otherwise mean the option's default, silently: a usage error instead.
+    for (const option of cmd.options) {
+      const value = options[option.attributeName()];
+      const values = Array.isArray(value) ? value : [value];
+      if (option.required && values.some((v) => typeof v === 'string' && v.trim() === ''))
+        cmd.error(`error: option '${option.flags}' argument is empty: give it a value, or leave the option out`, { exitCode: 2, code: 'armkit.emptyValue' });
+    }
     await run(args.slice(0, -2) as string[], options);
   });
 }

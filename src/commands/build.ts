@@ -90,6 +90,8 @@ function refuseInapplicable(options: BuildOptions & { cryptodevFrom?: string }, 
 
 /** `--arch a,b` or `all` (the host's own when none is given). */
 export function archList(value: string | undefined, host: Env['host']): Arch[] {
+  if (value?.split(',').every((a) => a.trim() === ''))
+    throw usageError(`--arch "${value}": name an architecture (${ARCHES.map((a) => a.rpm).join(', ')}) or all, or leave --arch out for this host's.`);
   if (!value) {
     if (!host.arch) throw usageError(`armkit does not know this host's architecture (${host.machine}); pass --arch.`);
     return [host.arch];
@@ -120,6 +122,10 @@ interface Planned {
 async function planBuilds(recipeName: string, options: BuildOptions, env: Env): Promise<Planned[]> {
   const engine = engineNamed(options.engine);
   const arches = archList(options.arch, env.host);
+  if (options.kernel?.split(',').every((k) => k.trim() === ''))
+    throw usageError(
+      `--kernel "${options.kernel}": name a kernel (RELEASE, DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR), or leave --kernel out (a native build then uses the running kernel's headers).`,
+    );
   const kernels = options.kernel
     ? [
         ...new Set(

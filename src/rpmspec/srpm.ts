@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
-import { mismatch } from '../errors.js';
+import { ArmkitError, mismatch } from '../errors.js';
 import type { Runner } from '../proc/runner.js';
 import { scratch } from '../scratch.js';
 import { withInstallHints } from './hints.js';
@@ -30,7 +30,14 @@ export async function extractSpecFromSrpm(srpm: string, runner: Runner): Promise
   try {
     const out = join(dir, 'files');
     // No log files: they would go with the temporary directory; a failure carries the command's last lines.
-    await withInstallHints(['rpm2cpio', 'cpio'], () => unpackRpm(runner, srpm, out, { only: ['*.spec'] }));
+    await withInstallHints(['rpm2cpio', 'cpio'], () => unpackRpm(runner, srpm, out, { only: ['*.spec'] })).catch((error: unknown) => {
+      // A file that is no RPM at all fails in rpm2cpio: name the file for what it is, not the command.
+      if (error instanceof ArmkitError && error.kind === 'step-failed') {
+        const why = error.details.find((l) => l.trim() !== '')?.trim();
+        throw mismatch(`${srpm} is not an RPM package armkit can unpack${why ? ` (${why})` : ''}: pass the distribution's openssl source RPM (.src.rpm).`);
+      }
+      throw error;
+    });
     let specs: string[] = [];
     try {
       specs = readdirSync(out).filter((f) => f.endsWith('.spec'));

@@ -892,3 +892,58 @@ describe('hostile names where they cannot reach rpm or the shell', () => {
     clean(r);
   });
 });
+
+describe('empty option values ("--arch $UNSET") are usage errors, never the default', () => {
+  it.each([
+    [['build', 'cryptodev', '--arch', '', '--kernel', 'debian:latest', '--dry-run'], "option '--arch <arches>' argument is empty"],
+    [['install', 'cryptodev', '--arch', '', '--dry-run'], "option '--arch <arch>' argument is empty"],
+    [['test', 'cryptodev', '--arch', 'aarch64', '--from', '', '--dry-run'], "option '--from <dir>' argument is empty"],
+    [['build', 'cryptodev', '--out', ' ', '--dry-run'], "option '--out <dir>' argument is empty"],
+    [['spec', 'openssl', '--recipes', '', '--spec', FEDORA_STYLE], "option '--recipes <dir>' argument is empty"],
+  ])('%j: exit 2', async (args, message) => {
+    const r = await armkit(args);
+    expect(r.exitCode, show(r)).toBe(2);
+    expect(r.stderr).toContain(`error: ${message}: give it a value, or leave the option out`);
+    expect(r.stdout).toBe('');
+  });
+
+  it('with --json: one JSON document saying so', async () => {
+    const r = await armkit(['build', 'cryptodev', '--kernel', '', '--dry-run', '--json']);
+    expect(r.exitCode, show(r)).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      ok: false,
+      error: { kind: 'usage', message: "option '--kernel <kernels>' argument is empty: give it a value, or leave the option out" },
+    });
+  });
+
+  it('lists of nothing (--arch " , ", --kernel ","): exit 2 naming what to give', async () => {
+    const arch = await armkit(['build', 'cryptodev', '--arch', ' , ', '--kernel', 'debian:latest', '--dry-run']);
+    expect(arch.exitCode, show(arch)).toBe(2);
+    expect(arch.stderr).toContain('armkit: error: --arch " , ": name an architecture (aarch64, armv7hl, armv5tel, x86_64) or all');
+    const kernel = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', ',', '--dry-run']);
+    expect(kernel.exitCode, show(kernel)).toBe(2);
+    expect(kernel.stderr).toContain('armkit: error: --kernel ",": name a kernel (RELEASE, DIR, debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR)');
+  });
+});
+
+describe('a --srpm that is no RPM: named for what it is (exit 5), never "Command failed: rpm2cpio"', () => {
+  const garbage = () => {
+    const file = join(tempDir('rel-garbage'), 'openssl-3.0.9-2.src.rpm');
+    writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 251)));
+    return file;
+  };
+
+  it.each([
+    ['spec openssl', (f: string) => ['spec', 'openssl', '--srpm', f, '--out', tempDir('rel-garbage-out')]],
+    ['build openssl --dry-run', (f: string) => ['build', 'openssl', '--srpm', f, '--dry-run']],
+  ])('%s', async (_what, args) => {
+    const file = garbage();
+    const r = await armkit(args(file));
+    expect(r.exitCode, show(r)).toBe(5);
+    expect(r.stderr).toContain(
+      `armkit: error: ${file} is not an RPM package armkit can unpack (argument is not an RPM package): pass the distribution's openssl source RPM (.src.rpm).`,
+    );
+    expect(r.stderr).not.toContain('Command failed');
+    clean(r);
+  });
+});
