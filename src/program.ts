@@ -325,6 +325,37 @@ export function buildProgram(): Command {
     throw new CommanderError(0, 'commander.version', pkg.version);
   });
 
+  const recipes = program.command('recipes').description("list the recipes: armkit's own and those in --recipes folders (name, kind, versions, sources)");
+  withOptions(recipes, ['recipes', 'json']);
+  action(recipes, async (_args, options) => {
+    const { recipesCommand } = await import('./commands/recipe.js');
+    await recipesCommand(options);
+  });
+  const recipe = program.command('recipe').description('import a recipe (from a DKMS module) or show one as armkit reads it');
+  const recipeImport = recipe
+    .command('import')
+    .description('write a kmod recipe from a DKMS module: a source tree with a dkms.conf, or debian:PACKAGE (a -dkms package); runs its dkms.conf')
+    .argument('<kind>', 'dkms')
+    .argument('<from>', 'DIR (a tree with dkms.conf) or debian:PACKAGE, e.g. debian:v4l2loopback-dkms');
+  withOptions(recipeImport, ['cacheDir', 'json']);
+  recipeImport
+    .option('--name <name>', "the recipe's name (default: the dkms.conf's PACKAGE_NAME)")
+    .option('--out <dir>', 'the recipes folder to write it in (pass it to build with --recipes)', 'recipes')
+    .option('--force', 'replace a recipe of the same name');
+  action(recipeImport, async ([kind, from], options) => {
+    const { recipeImportCommand } = await import('./commands/recipe.js');
+    await recipeImportCommand(kind!, from!, options, await env());
+  });
+  const recipeShow = recipe
+    .command('show')
+    .description('print a recipe as armkit reads it (defaults filled in) and the file it came from')
+    .argument('<recipe>', 'recipe name');
+  withOptions(recipeShow, ['recipes', 'json']);
+  action(recipeShow, async ([name], options) => {
+    const { recipeShowCommand } = await import('./commands/recipe.js');
+    await recipeShowCommand(name!, options);
+  });
+
   const cache = program.command('cache').description("armkit's build cache: builds kept under the hash of their inputs");
   const cacheLs = cache.command('ls').description('list the cached builds, most recently used first');
   withOptions(cacheLs, ['cacheDir', 'json']);

@@ -4,6 +4,7 @@
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ARCHES, type Arch, findArch } from '../arch.js';
 import { ArchiveProblem, readTar, refuseSpecial, SPECIAL_ENTRY } from '../archive.js';
 import { buildKey, hashTree } from '../artifacts/build-cache.js';
@@ -165,8 +166,10 @@ export async function chooseSource(options: KmodOptions, recipe: KmodRecipe, sou
     licenseFiles: recipe.licenseFiles,
   });
   if (!options.source) {
-    const chosen = source();
-    return { source: chosen, facts: pinnedFacts((chosen as Extract<SourceInput, { kind: 'recipe' }>).source) };
+    const chosen = source() as Extract<SourceInput, { kind: 'recipe' }>;
+    // A file:// source (an imported DKMS tree, packed beside the recipe) is verified where it is, not downloaded.
+    if (chosen.source.url.startsWith('file:')) return { source: { ...chosen, file: fileURLToPath(chosen.source.url) }, facts: pinnedFacts(chosen.source) };
+    return { source: chosen, facts: pinnedFacts(chosen.source) };
   }
   const path = resolve(options.source);
   if (!existsSync(path)) throw usageError(`--source ${options.source}: no such file or directory.`);
@@ -236,18 +239,33 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
   if (options.dryRun) assertDirCreatable(cacheDir, CACHE_DIR);
   else ensureDir(cacheDir, CACHE_DIR);
   if (options.out !== undefined) assertDirCreatable(resolve(options.out), OUT_DIR);
-  const kernel = chroot
-    ? resolveChrootKernel(options.kernel, chroot)
-    : await resolveKernel(options.kernel, arch, mode === 'native', {
-        cacheDir,
-        host: env.host,
-        runner: env.runner,
-        warn: env.warn,
-        dryRun: options.dryRun,
-      });
+  const resolveTheKernel = async () =>
+    chroot
+      ? resolveChrootKernel(options.kernel, chroot)
+      : await resolveKernel(options.kernel, arch, mode === 'native', {
+          cacheDir,
+          host: env.host,
+          runner: env.runner,
+          warn: env.warn,
+          dryRun: options.dryRun,
+        });
+  let kernel = await resolveTheKernel();
   const { source, facts } = await chooseSource(options, recipe, () => ({ kind: 'recipe', source: selectSource(recipe, kernel.version, options.version) }));
   if (!chroot) assertPlainPath(kernel.dir, 'The kernel header directory', 'copy or link it to a path of letters, digits and ._/+-');
   const warnings: string[] = [];
+  // A DKMS recipe: its dkms.conf, read for this kernel (src/commands/dkms-input.ts).
+  let dkms: KmodPlanInput['dkms'];
+  if (recipe.dkms) {
+    const { dkmsForKernel } = await import('./dkms-input.js');
+    const read = await dkmsForKernel(recipe, source.kind === 'recipe' ? source.source : undefined, arch, kernel, env, {
+      cacheDir,
+      dryRun: options.dryRun,
+      recipeFile,
+      reresolve: resolveTheKernel,
+    });
+    ({ dkms, kernel } = read);
+    warnings.push(...read.warnings);
+  }
   if (recipe.licenseFiles.length > 0 && facts.licenseFiles.length === 0) {
     warnings.push(`The source has none of the license files the recipe names (${recipe.licenseFiles.join(', ')}): its packages carry no license file.`);
   }
@@ -267,6 +285,7 @@ export async function resolveKmodInput(recipeName: string, options: KmodOptions,
     licenseFiles: facts.licenseFiles,
     sourceIdentity: facts.identity,
     warnings,
+    ...(dkms ? { dkms } : {}),
   };
 }
 

@@ -174,6 +174,8 @@ function built(cacheDir: string, name: string, key: string): { store: string; ca
 
 export async function testCommand(recipeName: string, options: TestOptions, env: Env, signal?: AbortSignal): Promise<CheckResult[] | undefined> {
   const { recipe } = loadKmodRecipe(recipeName, options.recipes ?? []);
+  // A recipe without cryptodev's header gets the check set of every kmod package (src/commands/test-kmod.ts).
+  if (recipe.headers.length === 0) return (await import('./test-kmod.js')).testKmodCommand(recipe, options, env, signal);
   const arch = options.arch ? findArch(options.arch) : env.host.arch;
   if (!arch) throw usageError(`armkit does not know this host's architecture (${env.host.machine}); pass --arch.`);
   if (!arch.qemu) throw usageError(`No QEMU board armkit knows boots a ${arch.rpm} kernel (${arch.debian.flavour}); test those packages on the board.`);

@@ -4,10 +4,12 @@
  * Pure: everything the plan depends on is in its arguments.
  */
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Arch } from '../arch.js';
+import type { DkmsBuild } from '../dkms/model.js';
 import type { EngineName, Mode } from '../engines/engine.js';
 import { ENGINES } from '../engines/index.js';
+import { usageError } from '../errors.js';
 import type { ResolvedKernel } from '../kernel/resolve.js';
 import type { ModuleSigning } from '../kernel/signing.js';
 import type { Manifest, ManifestFacts } from '../manifest.js';
@@ -41,6 +43,33 @@ export interface KmodPlanInput {
   /** The recipe's license files this source has (a local source may have none of them). */
   licenseFiles: string[];
   armkitVersion: string;
+  /** A DKMS recipe's dkms.conf as it reads for this kernel (src/dkms/): its make command, modules and patches. */
+  dkms?: DkmsBuild;
+}
+
+/** A module the kmod package installs: where make leaves it and its directory under /lib/modules/<release>/. */
+export interface PackagedModule {
+  name: string;
+  built: string;
+  dest: string;
+}
+
+/** Every module of the package: a DKMS recipe's from its dkms.conf, a one-module recipe's from the recipe. */
+export function packagedModules(input: Pick<KmodPlanInput, 'recipe' | 'dkms'>): PackagedModule[] {
+  if (input.dkms) return input.dkms.modules;
+  const m = input.recipe.module;
+  return [{ name: m.name, built: m.built, dest: `extra/${m.installDir}` }];
+}
+
+/** The module directories the package owns: its own, not the kernel's shared ones (extra, updates, kernel/...). */
+function ownedDirs(modules: PackagedModule[]): string[] {
+  const shared = /^(extra|updates|updates\/dkms|kernel(\/.*)?)$/;
+  const own = new Set<string>();
+  for (const m of modules) {
+    if (!shared.test(m.dest) || /^kernel\/.+/.test(m.dest)) own.add(m.dest);
+  }
+  // A module under kernel/ lands in a directory of its own only if no kernel package has it: keep the leaf only.
+  return [...own].filter((d) => !/^kernel\//.test(d) || modules.some((m) => m.dest === d)).sort();
 }
 
 export interface BuildPlanInput extends KmodPlanInput {
@@ -98,6 +127,35 @@ export function cachedSource(cacheDir: string, source: RecipeSource): string {
 /** Steps that put the source archive at `dest` (a file name in SOURCES) and say what it is. */
 function sourceSteps(input: KmodPlanInput, sourcesDir: string): { steps: Step[]; file: string; topdir: string } {
   const { source, recipe } = input;
+  if (source.kind === 'recipe' && source.source.deb) {
+    // A Debian package (a DKMS package's .deb): verified as pinned, its source tree packed as Source0.
+    const s = source.source;
+    const member = source.source.deb;
+    const deb = source.file ?? cachedSource(input.cacheDir, s);
+    const root = join(dirname(sourcesDir), 'DEB');
+    const file = `${s.topdir}.tar.gz`;
+    return {
+      steps: [
+        source.file
+          ? { kind: 'verify', title: `Verify ${source.file} is ${s.file}`, path: source.file, sha256: s.sha256 }
+          : { kind: 'fetch', title: `Fetch ${s.file}`, url: s.url, dest: deb, sha256: s.sha256 },
+        { kind: 'remove', title: 'Clear the unpacked package', path: root },
+        { kind: 'mkdir', title: 'Create the directory it unpacks into', path: root },
+        { kind: 'exec', title: `Unpack ${s.file}`, argv: ['dpkg-deb', '-x', deb, root], log: 'dpkg-deb.log' },
+        {
+          kind: 'pack',
+          title: `Pack ${member} as ${file}`,
+          dir: join(root, member),
+          archive: join(sourcesDir, file),
+          prefix: s.topdir,
+          mtime: input.sourceDateEpoch,
+        },
+        { kind: 'remove', title: 'Drop the unpacked package', path: root },
+      ],
+      file,
+      topdir: s.topdir,
+    };
+  }
   if (source.kind === 'recipe') {
     const archive = source.file ?? cachedSource(input.cacheDir, source.source);
     return {
@@ -170,9 +228,15 @@ export function renderKmodSpec(input: KmodPlanInput, source0: string, topdir: st
     kernelRelease: input.kernel.release,
     chroot: input.kernel.source === 'chroot' ? (input.kernel.release === 'newest' ? {} : { release: input.kernel.release }) : false,
     module: recipe.module.name,
-    moduleBuilt: recipe.module.built,
-    installDir: recipe.module.installDir,
+    modules: packagedModules(input),
+    // One module named like its package: the spec says %{kmod_name}, as it always has.
+    single: !input.dkms,
+    ownDirs: ownedDirs(packagedModules(input)),
     autoload: recipe.module.autoload,
+    modprobeConf: Boolean(input.dkms?.modprobeConf.length),
+    patches: input.dkms?.patches ?? [],
+    exclusiveConfig: input.dkms?.exclusiveConfig ?? [],
+    dkmsMake: input.dkms?.make ?? false,
     makeVars: recipe.make.vars,
     makeTarget: recipe.make.target,
     headers: recipe.headers,
@@ -183,6 +247,11 @@ export function renderKmodSpec(input: KmodPlanInput, source0: string, topdir: st
 
 export function renderModulesLoad(recipe: KmodRecipe): string {
   return renderTemplate('kmod/modules-load.conf.ejs', { module: recipe.module.name, package: recipe.package });
+}
+
+/** /etc/modprobe.d/<name>.conf of a DKMS recipe: its MODULES_CONF lines. */
+export function renderModprobeConf(recipe: KmodRecipe, lines: string[]): string {
+  return renderTemplate('kmod/modprobe.conf.ejs', { package: recipe.package, lines });
 }
 
 /** What signing runs: sign-file links libcrypto, built here when the tree has only its source; openssl checks it. */
@@ -351,6 +420,16 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
           } as Step,
         ]
       : []),
+    ...(input.dkms?.modprobeConf.length
+      ? [
+          {
+            kind: 'write',
+            title: `Render ${recipe.module.name}.modprobe.conf (MODULES_CONF)`,
+            path: join(top, 'SOURCES', `${recipe.module.name}.modprobe.conf`),
+            content: renderModprobeConf(recipe, input.dkms.modprobeConf),
+          } as Step,
+        ]
+      : []),
     { kind: 'write', title: `Render ${recipe.package}.spec`, path: specFile, content: renderKmodSpec(input, src.file, src.topdir) },
     ...(signing && 'source' in signing.signFile
       ? [
@@ -363,17 +442,19 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
         ]
       : []),
     ...engine.steps,
-    {
-      kind: 'check-module',
-      title: `Check ${recipe.module.name}.ko in ${kmodName} is ${arch.elf.name} for ${against}`,
-      path: join(engine.binaries, `${kmodName}-${version}-*.${arch.rpm}.rpm`),
-      moduleInRpm: `lib/modules/${kernelRelease}/extra/${recipe.module.installDir}/${recipe.module.name}.ko`,
-      scratch: join(work, 'payload'),
-      arch,
-      release: kernelRelease,
-      packagePrefix: kmodPrefix,
-      ...(signing ? { signature: { certPem: signing.certPem, signer: signing.signer } } : {}),
-    },
+    ...packagedModules(input).map(
+      (m): Step => ({
+        kind: 'check-module',
+        title: `Check ${m.name}.ko in ${kmodName} is ${arch.elf.name} for ${against}`,
+        path: join(engine.binaries, `${kmodName}-${version}-*.${arch.rpm}.rpm`),
+        moduleInRpm: `lib/modules/${kernelRelease}/${m.dest}/${m.name}.ko`,
+        scratch: join(work, 'payload'),
+        arch,
+        release: kernelRelease,
+        packagePrefix: kmodPrefix,
+        ...(signing ? { signature: { certPem: signing.certPem, signer: signing.signer } } : {}),
+      }),
+    ),
     {
       kind: 'publish',
       title: `Publish to ${dest}`,
@@ -401,7 +482,14 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
     summary,
     logsDir,
     warnings: [...warnings, ...engine.warnings],
-    requires: [...engine.requires, ...(chroot ? [] : toolchainPrograms(input.crossPrefix)), ...kernelPrepareTools(kernel), ...signingTools(signing)],
+    requires: [
+      ...engine.requires,
+      ...(chroot ? [] : toolchainPrograms(input.crossPrefix)),
+      ...kernelPrepareTools(kernel),
+      ...signingTools(signing),
+      ...(input.source.kind === 'recipe' && input.source.source.deb ? ['dpkg-deb'] : []),
+      ...(input.dkms?.patches.length ? ['patch'] : []),
+    ],
     locks: [work, dest, fixed],
     steps,
   };
@@ -409,12 +497,20 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
 
 export function planKmodInstall(input: InstallPlanInput): Plan {
   const { recipe, arch, kernel } = input;
+  if (recipe.dkms || input.dkms) {
+    throw usageError(
+      `armkit install builds one-module recipes with their own make interface; ${recipe.name} is a DKMS recipe: build its kmod package with "armkit build ${recipe.name}" and install that.`,
+    );
+  }
+  const make0 = recipe.make;
+  const built = recipe.module.built;
+  const installDir = recipe.module.installDir;
   const version = sourceVersion(input.source);
   const work = workDirFor(input, 'install', input.destdir ?? '/');
   const srcDir = join(work, 'src');
   const logsDir = join(work, 'logs');
   const root = input.destdir ?? '/';
-  const moduleDest = join(root, 'lib/modules', kernel.release, 'extra', recipe.module.installDir, `${recipe.module.name}.ko`);
+  const moduleDest = join(root, 'lib/modules', kernel.release, 'extra', installDir, `${recipe.module.name}.ko`);
 
   const steps: Step[] = [
     { kind: 'remove', title: 'Clear the work directory', path: work },
@@ -435,19 +531,19 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
     }
     steps.push({ kind: 'unpack', title: `Unpack ${basename(archive)}`, archive, dest: srcDir });
   }
-  const make = ['make', `-j${input.jobs}`, `${recipe.make.vars.kernelDir}=${kernel.dir}`];
-  if (input.mode === 'cross') make.push(`${recipe.make.vars.arch}=${arch.kernelArch}`, `${recipe.make.vars.crossCompile}=${input.crossPrefix}`);
-  make.push(recipe.make.target);
+  const make = ['make', `-j${input.jobs}`, `${make0.vars.kernelDir}=${kernel.dir}`];
+  if (input.mode === 'cross') make.push(`${make0.vars.arch}=${arch.kernelArch}`, `${make0.vars.crossCompile}=${input.crossPrefix}`);
+  make.push(make0.target);
   steps.push(
-    { kind: 'exec', title: `make ${recipe.make.target} against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' },
+    { kind: 'exec', title: `make ${make0.target} against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' },
     {
       kind: 'check-module',
       title: `Check ${recipe.module.name}.ko is ${arch.elf.name} for ${kernel.release}`,
-      path: join(srcDir, recipe.module.built),
+      path: join(srcDir, built),
       arch,
       release: kernel.release,
     },
-    { kind: 'exec', title: `Install ${moduleDest}`, argv: ['install', '-D', '-m', '0644', join(srcDir, recipe.module.built), moduleDest], log: 'install.log' },
+    { kind: 'exec', title: `Install ${moduleDest}`, argv: ['install', '-D', '-m', '0644', join(srcDir, built), moduleDest], log: 'install.log' },
   );
   for (const h of recipe.headers) {
     const to = join(root, 'usr/include', h.to);

@@ -28,7 +28,7 @@ export const sourceSchema = z.strictObject({
   version: rpmVersion,
   url: z.url(),
   /** File name in the cache and in the source RPM. */
-  file: z.string().regex(/^[A-Za-z0-9._+^-]+$/, 'must be a plain file name'),
+  file: z.string().regex(/^[A-Za-z0-9._+^~-]+$/, 'must be a plain file name'),
   sha256,
   /** Top directory the archive unpacks to. */
   topdir: z.string().regex(/^[A-Za-z0-9._+^-]+$/, 'must be a plain directory name'),
@@ -36,9 +36,32 @@ export const sourceSchema = z.strictObject({
   kernels: range,
   /** When the source was released (YYYY-MM-DD): SOURCE_DATE_EPOCH of its builds, so they are reproducible. */
   date: z.iso.date(),
+  /**
+   * The archive is a Debian package holding the source tree at this path (a DKMS package's usr/src/NAME-VERSION):
+   * armkit verifies the .deb, extracts the tree and packs it as <topdir>.tar.gz (sorted, one time, no owners), so
+   * the same .deb gives the same source archive.
+   */
+  deb: relativePath.optional(),
 });
 
-export const kmodRecipeSchema = z
+/**
+ * A DKMS recipe's dkms.conf says how each module is built and where it goes (per kernel), so its module.built,
+ * module.installDir and make are not written: they are filled with what kbuild's own interface would be, which only
+ * code that ignores dkms: reads (the kmod planner reads the dkms.conf instead).
+ */
+function dkmsDefaults(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || !('dkms' in raw)) return raw;
+  const r = raw as Record<string, unknown>;
+  const module = r.module && typeof r.module === 'object' ? (r.module as Record<string, unknown>) : undefined;
+  const name = typeof module?.name === 'string' ? module.name : 'module';
+  return {
+    ...r,
+    ...(module ? { module: { built: `${name}.ko`, installDir: name, ...module } } : {}),
+    make: r.make ?? { target: 'modules', vars: { kernelDir: 'KERNEL_DIR', arch: 'ARCH', crossCompile: 'CROSS_COMPILE' } },
+  };
+}
+
+const kmodRecipeObject = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
     kind: z.literal('kmod'),
@@ -51,7 +74,9 @@ export const kmodRecipeSchema = z
     release: z.number().int().positive(),
     sources: z.array(sourceSchema).min(1),
     module: z.strictObject({
+      /** The module, and the name of its kmod package (kmod-NAME-<release>); a DKMS recipe's package name. */
       name: z.string().regex(/^[A-Za-z0-9_-]+$/),
+      /** Where make leaves the module (one-module recipes; a DKMS recipe's dkms.conf says where each goes). */
       built: relativePath,
       installDir: z.string().regex(/^[A-Za-z0-9_.-]+$/),
       autoload: z.boolean(),
@@ -61,6 +86,18 @@ export const kmodRecipeSchema = z
       vars: z.strictObject({ kernelDir: makeVariable, arch: makeVariable, crossCompile: makeVariable }),
     }),
     headers: z.array(z.strictObject({ from: relativePath, to: relativePath })).default([]),
+    /**
+     * A module packaged for DKMS: its dkms.conf, evaluated per kernel as DKMS evaluates it (docs/dkms.md), says
+     * the make command, the modules and where they go, the patches, what it excludes. Written by
+     * `armkit recipe import dkms`.
+     */
+    dkms: z
+      .strictObject({
+        conf: z.string().min(1),
+        /** Where the import took it from (debian:PACKAGE=VERSION, or a directory). */
+        from: oneLine,
+      })
+      .optional(),
   })
   .superRefine((recipe, ctx) => {
     // One version, one pin: --version and the packages' names could not tell two sources of one version apart.
@@ -77,6 +114,8 @@ export const kmodRecipeSchema = z
       }
     });
   });
+
+export const kmodRecipeSchema = z.preprocess(dkmsDefaults, kmodRecipeObject);
 
 export type KmodRecipe = z.infer<typeof kmodRecipeSchema>;
 export type RecipeSource = z.infer<typeof sourceSchema>;
