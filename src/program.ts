@@ -285,7 +285,9 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'the repository (default: out/repo, beside the builds)')
     .option('--update', 'reuse what the published repository has: unchanged packages are not copied or signed again, their metadata not read again')
     .option('--sign <keyid>', 'sign the packages (rpmsign) and each repodata/repomd.xml (gpg) with this secret key; the public key goes beside them')
-    .option('--base-url <url>', 'where boards fetch the repository from: armkit.repo points there (default: its file:// path)');
+    .option('--base-url <url>', 'where boards fetch the repository from: armkit.repo points there (default: its file:// path)')
+    .option('--module-cert <file>', "check first that every kernel module in the kmod packages is signed by this certificate's key (exit 5 otherwise)")
+    .addOption(new Option('--module-key <file>').hideHelp());
   action(repo, async (_args, options) => {
     const { repoCommand } = await import('./commands/repo.js');
     await repoCommand(options, await env(), controller.signal);

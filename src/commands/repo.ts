@@ -7,13 +7,17 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ArmkitError } from '../errors.js';
+import { findArch } from '../arch.js';
+import { ArmkitError, usageError } from '../errors.js';
+import { readModuleCertificate } from '../kernel/signing.js';
 import { acquireLocks } from '../lock.js';
 import { defaultCacheDir } from '../paths.js';
+import type { Runner } from '../proc/runner.js';
 import { checkRepository } from '../repo/check.js';
+import type { Placement } from '../repo/collect.js';
 import { buildTimes, checkBaseUrl, checkDestination, defaultBaseUrl, gatherPlacements, planReuse, signingKey } from '../repo/input.js';
-import { KEY_FILE, REPO_FILE } from '../repo/layout.js';
-import { oldOf, planRepo, type Signing } from '../repo/plan.js';
+import { KEY_FILE, REPO_FILE, SOURCE_REPO } from '../repo/layout.js';
+import { type ModuleCheck, oldOf, planRepo, type Signing } from '../repo/plan.js';
 import { scratch } from '../scratch.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
@@ -24,11 +28,33 @@ export interface RepoOptions {
   update?: boolean;
   sign?: string;
   baseUrl?: string;
+  moduleCert?: string;
+  moduleKey?: string;
   cacheDir?: string;
   dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
   wait?: boolean;
+}
+
+/**
+ * --module-cert: every kernel module of every kmod package in the repository (rpm lists them; a probe, so a dry run
+ * shows them too), checked as a build checks its own: ELF machine, vermagic, and a signature this certificate's key made.
+ */
+async function modulesToCheck(placements: Placement[], certificate: { certPem: string; signer: string }, runner: Runner): Promise<ModuleCheck[]> {
+  const checks: ModuleCheck[] = [];
+  const kmods = placements.filter((p) => p.pkg.name.startsWith('kmod-') && p.pkg.build.kernel && p.repo !== SOURCE_REPO);
+  for (const placement of kmods) {
+    const listed = await runner.capture(['rpm', '-qlp', '--nosignature', placement.pkg.path]);
+    const modules = listed.stdout.split('\n').filter((f) => /^\/(usr\/)?lib\/modules\/.+\.ko(\.(xz|gz|zst))?$/.test(f));
+    for (const m of modules) {
+      if (!m.endsWith('.ko'))
+        throw new ArmkitError('verification', `${placement.pkg.file} holds ${m}, a compressed module: armkit checks signatures of uncompressed modules only.`);
+      checks.push({ placement, arch: findArch(placement.pkg.arch), release: placement.pkg.build.kernel!, moduleInRpm: m.slice(1), certificate });
+    }
+  }
+  if (checks.length === 0) throw usageError('--module-cert: the builds under out/ hold no kernel module to check.');
+  return checks;
 }
 
 export async function repoCommand(options: RepoOptions, env: Env, signal?: AbortSignal): Promise<void> {
@@ -40,6 +66,15 @@ export async function repoCommand(options: RepoOptions, env: Env, signal?: Abort
   const { placements } = gathered;
   const warnings = [...gathered.warnings];
   if (!options.baseUrl) warnings.push(`armkit.repo points at ${baseUrl} (this machine); pass --base-url with the address boards fetch the repository from.`);
+  if (options.moduleKey)
+    throw new ArmkitError('usage', 'armkit repo does not sign modules: they are signed when they are built, inside the RPM.', {
+      details: [
+        'Build with: armkit build RECIPE --module-key KEY --module-cert CERT; then armkit repo --module-cert CERT checks every module in the repository.',
+      ],
+    });
+  const moduleChecks = options.moduleCert
+    ? await modulesToCheck(placements, readModuleCertificate(options.moduleCert, '--module-cert'), env.runner)
+    : undefined;
   const sign: Signing | undefined = options.sign ? await signingKey(options.sign, env.host, env.runner) : undefined;
   const times = await buildTimes([...new Set(placements.map((p) => p.pkg.path))], env.runner);
   const revision = Math.max(...Object.values(times));
@@ -63,6 +98,7 @@ export async function repoCommand(options: RepoOptions, env: Env, signal?: Abort
     armkitVersion: env.armkitVersion,
     pid: process.pid,
     warnings,
+    ...(moduleChecks ? { moduleChecks } : {}),
   });
   if (options.dryRun) {
     if (options.json) return printJson({ ok: true, dryRun: true, plans: [build, swap] });

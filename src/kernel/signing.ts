@@ -11,7 +11,7 @@
 import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { missing, usageError } from '../errors.js';
+import { ArmkitError, missing, usageError } from '../errors.js';
 import type { Host } from '../host.js';
 import { assertPlainPath } from '../plain.js';
 import { findNeed, installCommands, LIBCRYPTO_DEV } from '../prereqs.js';
@@ -108,18 +108,31 @@ function findSignFile(kernelDir: string, host: Host): ModuleSigning['signFile'] 
   ]);
 }
 
+/** A module certificate (PEM or DER) as the checks need it: its PEM, who it names, its serial and fingerprint. */
+export function readModuleCertificate(path: string, flag: string): { certPem: string; signer: string; serial: string; certSha256: string } {
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(readFileSync(readable(path, flag)));
+  } catch (error) {
+    if (error instanceof ArmkitError) throw error;
+    throw usageError(`${flag} ${path} is not an X.509 certificate (PEM or DER): ${(error as Error).message}.`);
+  }
+  return {
+    certPem: x509.toString(),
+    signer: commonName(x509.issuer) ?? x509.issuer.replaceAll('\n', ', '),
+    serial: serialBytes(x509.serialNumber),
+    certSha256: createHash('sha256').update(x509.raw).digest('hex'),
+  };
+}
+
 export function resolveModuleSigning(options: SigningOptions, kernelDir: string, host: Host): ModuleSigning | undefined {
   if (!options.moduleKey && !options.moduleCert) return undefined;
   if (!options.moduleKey || !options.moduleCert)
     throw usageError('--module-key and --module-cert go together: the private key signs, the certificate names it.');
   const key = readable(options.moduleKey, '--module-key');
   const cert = readable(options.moduleCert, '--module-cert');
-  let x509: X509Certificate;
-  try {
-    x509 = new X509Certificate(readFileSync(cert));
-  } catch (error) {
-    throw usageError(`--module-cert ${options.moduleCert} is not an X.509 certificate (PEM or DER): ${(error as Error).message}.`);
-  }
+  const certificate = readModuleCertificate(options.moduleCert, '--module-cert');
+  const x509 = new X509Certificate(certificate.certPem);
   const keyText = readFileSync(key, 'utf8');
   if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(keyText))
     throw usageError(`--module-key ${options.moduleKey} is not a PEM private key (sign-file reads "-----BEGIN PRIVATE KEY-----" files).`);
@@ -137,10 +150,7 @@ export function resolveModuleSigning(options: SigningOptions, kernelDir: string,
   return {
     key,
     cert,
-    certPem: x509.toString(),
-    signer: commonName(x509.issuer) ?? x509.issuer.replaceAll('\n', ', '),
-    serial: serialBytes(x509.serialNumber),
-    certSha256: createHash('sha256').update(x509.raw).digest('hex'),
+    ...certificate,
     signFile: findSignFile(kernelDir, host),
     warnings,
   };

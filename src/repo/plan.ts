@@ -4,10 +4,21 @@
  * .repo file, armkit's record), then a second plan puts it in place with two renames, as a build is published.
  */
 import { basename, dirname, join } from 'node:path';
+import type { Arch } from '../arch.js';
 import type { Plan, Step } from '../step.js';
 import { renderTemplate } from '../templates.js';
 import { type Placement, repositoriesOf } from './collect.js';
 import { KEY_FILE, REPO_FILE, SOURCE_REPO, STATE_FILE } from './layout.js';
+
+/** One kernel module inside a kmod package, and the certificate whose key must have signed it. */
+export interface ModuleCheck {
+  placement: Placement;
+  arch: Arch;
+  release: string;
+  /** Path of the module inside the package's payload. */
+  moduleInRpm: string;
+  certificate: { certPem: string; signer: string };
+}
 
 /** armkit's record of a repository it published (STATE_FILE). */
 export interface RepoState {
@@ -48,6 +59,8 @@ export interface RepoInput {
   logsDir: string;
   armkitVersion: string;
   pid: number;
+  /** --module-cert: every kernel module in the kmod packages must carry a signature this certificate's key made. */
+  moduleChecks?: ModuleCheck[];
   warnings: string[];
 }
 
@@ -89,6 +102,19 @@ export function planRepo(input: RepoInput): { build: Plan; swap: Plan; staging: 
     { kind: 'remove', title: 'Clear a staging directory left by an earlier run', path: staging },
     { kind: 'mkdir', title: `Stage the repository beside ${input.dest}`, path: staging },
   ];
+  // Modules first: a repository whose modules a Secure Boot board would refuse is not staged at all.
+  for (const [i, m] of (input.moduleChecks ?? []).entries()) {
+    steps.push({
+      kind: 'check-module',
+      title: `Check that ${basename(m.moduleInRpm)} in ${m.placement.pkg.file} is signed by ${m.certificate.signer}`,
+      path: m.placement.pkg.path,
+      moduleInRpm: m.moduleInRpm,
+      scratch: join(dirname(input.logsDir), `module-${i}`),
+      arch: m.arch,
+      release: m.release,
+      signature: m.certificate,
+    });
+  }
   const fresh: string[] = [];
   for (const p of input.placements) {
     const reused = input.reuse[key(p)];
@@ -174,7 +200,7 @@ export function planRepo(input: RepoInput): { build: Plan; swap: Plan; staging: 
     ...(input.destExists ? [{ kind: 'remove' as const, title: 'Remove the repository it replaces', path: old }] : []),
   ];
   const summary = `dnf repository of ${input.placements.length} package(s) from ${input.from} (${repos.join(', ')})${input.sign ? `, signed by ${input.sign.userId}` : ''}`;
-  const requires = ['createrepo_c', 'touch', ...(input.sign ? ['rpmsign', 'gpg'] : [])];
+  const requires = ['createrepo_c', 'touch', ...(input.sign ? ['rpmsign', 'gpg'] : []), ...(input.moduleChecks?.length ? ['rpm2cpio', 'cpio', 'openssl'] : [])];
   return {
     build: { summary, logsDir: input.logsDir, warnings: input.warnings, requires, steps },
     swap: { summary: `publish ${input.dest}`, logsDir: input.logsDir, warnings: [], requires: [], steps: swap },

@@ -161,10 +161,13 @@ describe('module signing', () => {
   let key: Key;
   let tree: string;
   let signed: { out: string; manifest: Record<string, unknown> & { inputs: { key: string } } };
+  /** The --out root of the signed build, as armkit repo collects it. */
+  let signedRoot: string;
 
   beforeAll(async () => {
     key = makeKey('main', 'armkit test module signing key');
     const out = tempDir('modsig-out');
+    signedRoot = out;
     const r = await armkit([
       'build',
       'cryptodev',
@@ -271,6 +274,47 @@ describe('module signing', () => {
     expect(r.exitCode, show(r)).toBe(5);
     expect(r.stderr).toContain('was not made by the key of the certificate of armkit test module signing key');
     expect(readdirSync(out)).toEqual([]);
+  });
+
+  describe('armkit repo --module-cert: every module in the repository checked before it is staged', () => {
+    it('passes a repository whose module the certificate signed; the dry run shows the check', async () => {
+      const dest = join(tempDir('modsig-repo'), 'repo');
+      const dry = await armkit(['repo', '--from', signedRoot, '--out', dest, '--module-cert', key.cert, '--dry-run']);
+      expect(dry.exitCode, show(dry)).toBe(0);
+      expect(dry.stdout).toMatch(/# Check that cryptodev\.ko in kmod-cryptodev-\S+\.rpm is signed by armkit test module signing key/);
+      expect(dry.stdout).toContain("grep -qxF 'armkit test module signing key'");
+      expect(existsSync(dest)).toBe(false);
+      const r = await armkit(['repo', '--from', signedRoot, '--out', dest, '--module-cert', key.cert, '--json']);
+      expect(r.exitCode, show(r)).toBe(0);
+      expect(JSON.parse(r.stdout).ok).toBe(true);
+      expect(existsSync(join(dest, 'armkit.repo'))).toBe(true);
+    });
+
+    it('refuses (exit 5) a module another key signed, and stages nothing', async () => {
+      const dest = join(tempDir('modsig-repo-other'), 'repo');
+      const other = makeKey('repo-other', 'someone else');
+      const r = await armkit(['repo', '--from', signedRoot, '--out', dest, '--module-cert', other.cert]);
+      expect(r.exitCode, show(r)).toBe(5);
+      expect(r.stderr).toContain('was not made by the key of the certificate of someone else');
+      expect(existsSync(dest)).toBe(false);
+    });
+
+    it('refuses (exit 5) an unsigned module', async () => {
+      const root = tempDir('modsig-repo-unsigned');
+      const b = await armkit(['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', ...fixtureArgs, '--out', root]);
+      expect(b.exitCode, show(b)).toBe(0);
+      const dest = join(root, 'repo');
+      const r = await armkit(['repo', '--from', root, '--out', dest, '--module-cert', key.cert]);
+      expect(r.exitCode, show(r)).toBe(5);
+      expect(r.stderr).toMatch(/cryptodev\.ko is not signed/);
+      expect(existsSync(dest)).toBe(false);
+    });
+
+    it('--module-key is a usage error that says where modules are signed', async () => {
+      const r = await armkit(['repo', '--from', signedRoot, '--out', join(tempDir('modsig-repo-key'), 'repo'), '--module-key', key.key]);
+      expect(r.exitCode, show(r)).toBe(2);
+      expect(r.stderr).toContain('armkit build RECIPE --module-key KEY --module-cert CERT');
+    });
   });
 
   describe('refused before anything is built (exit 2)', () => {
