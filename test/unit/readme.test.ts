@@ -15,7 +15,7 @@ interface Shown {
   text: string;
 }
 
-/** Command lines in code blocks: `armkit ...`, `$ armkit ...`, `npx armkit ...`, with their continuation lines. */
+/** Command lines in code blocks: `armkit ...`, `$ armkit ...`, `npx armkit ...` (at a line's start or after &&, ;, |), with their continuation lines. */
 function shownCommands(file: string, text: string): Shown[] {
   const out: Shown[] = [];
   const lines = text.split('\n');
@@ -28,7 +28,7 @@ function shownCommands(file: string, text: string): Shown[] {
     }
     // Prose inside a block (a comment of a generated file) is not a command.
     if (!inCode || /^\s*#/.test(line)) continue;
-    for (const m of line.matchAll(/(?:^|\s|&&\s*|\$\s)(?:npx\s+)?armkit\s+([a-z][^&|;#]*)/g)) {
+    for (const m of line.matchAll(/(?:^\s*(?:\$\s+)?|&&\s*|;\s*|\|\s*|\$\(\s*)(?:sudo\s+)?(?:npx\s+)?armkit\s+([a-z][^&|;#)]*)/g)) {
       let cmd = m[1]!;
       // A synopsis goes on in lines indented under its options.
       let j = i + 1;
