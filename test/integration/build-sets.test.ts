@@ -132,7 +132,7 @@ describe('options of the other recipe kind are refused, never ignored', () => {
       ['build', 'cryptodev', '--arch', 'aarch64', '--kernel', 'debian:latest', '--engine', 'mock', ...fixtureArgs],
       "--kernel debian:latest: a build in a chroot uses the chroot's kernel-devel",
     ],
-  ])('%j', async (args, message) => {
+  ])('%j: a usage error (exit 2), never ignored', async (args, message) => {
     const r = await armkit([...args, '--dry-run']);
     expect(r.exitCode, show(r)).toBe(2);
     expect(r.stderr).toContain(message);

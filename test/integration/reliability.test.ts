@@ -900,7 +900,7 @@ describe('empty option values ("--arch $UNSET") are usage errors, never the defa
     [['test', 'cryptodev', '--arch', 'aarch64', '--from', '', '--dry-run'], "option '--from <dir>' argument is empty"],
     [['build', 'cryptodev', '--out', ' ', '--dry-run'], "option '--out <dir>' argument is empty"],
     [['spec', 'openssl', '--recipes', '', '--spec', FEDORA_STYLE], "option '--recipes <dir>' argument is empty"],
-  ])('%j: exit 2', async (args, message) => {
+  ])('%j: a usage error (exit 2), not the default', async (args, message) => {
     const r = await armkit(args);
     expect(r.exitCode, show(r)).toBe(2);
     expect(r.stderr).toContain(`error: ${message}: give it a value, or leave the option out`);
@@ -936,7 +936,7 @@ describe('a --srpm that is no RPM: named for what it is (exit 5), never "Command
   it.each([
     ['spec openssl', (f: string) => ['spec', 'openssl', '--srpm', f, '--out', tempDir('rel-garbage-out')]],
     ['build openssl --dry-run', (f: string) => ['build', 'openssl', '--srpm', f, '--dry-run']],
-  ])('%s', async (_what, args) => {
+  ])('%s: exit 5, the file named for what it is', async (_what, args) => {
     const file = garbage();
     const r = await armkit(args(file));
     expect(r.exitCode, show(r)).toBe(5);
