@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { findArch } from '../arch.js';
 import { latestBuild } from '../artifacts/builds.js';
 import { mismatch, usageError } from '../errors.js';
-import { parseSpeedOutput } from '../speed/parse.js';
+import { parseSpeedOutput, type SpeedRun } from '../speed/parse.js';
+import { DEFAULT_SIZES } from '../speed/plan.js';
 import { buildReport, type CryptoReport, type OffloadVerdict, type RunInput } from '../speed/report.js';
 import type { BenchCryptoOptions } from './bench.js';
 import type { Env } from './kmod-input.js';
@@ -39,6 +40,21 @@ export function speedOutputsFromSerial(serial: string): Map<string, string> {
   return out;
 }
 
+/** Runs of one role (one process per block size, per algorithm) as one run: each algorithm's samples together, by size. */
+export function mergeRuns(runs: SpeedRun[], source: string): SpeedRun {
+  const merged: SpeedRun = { ...runs[0]!, source, algorithms: [], engineMessages: [...new Set(runs.flatMap((r) => r.engineMessages))] };
+  for (const run of runs) {
+    if (run.engine) merged.engine = run.engine;
+    for (const a of run.algorithms) {
+      const into = merged.algorithms.find((x) => x.key === a.key);
+      if (into) into.samples.push(...a.samples);
+      else merged.algorithms.push({ ...a, samples: [...a.samples] });
+    }
+  }
+  for (const a of merged.algorithms) a.samples.sort((x, y) => x.blockSize - y.blockSize);
+  return merged;
+}
+
 /** What the engine run in a QEMU guest is: the kernel's software drivers, reached through /dev/crypto. */
 export function emulatedVerdict(engine: string, machine: string): OffloadVerdict {
   return {
@@ -65,43 +81,38 @@ export async function measureInGuest(options: BenchCryptoOptions, env: Env, sign
   // armkit test's own run: the newest cryptodev build for the architecture, the newest armkit-built OpenSSL.
   const { testCommand } = await import('./test.js');
   const from = latestBuild(out, 'cryptodev', arch);
-  // Per algorithm two runs of openssl's six block sizes, each `seconds` long, after the boot and the checks.
-  const timeout = 300 + algos.length * 2 * 6 * seconds * 3;
+  // Per algorithm two runs of six block sizes, each `seconds` long plus openssl's start under TCG, after the checks.
+  const timeout = 300 + algos.length * 2 * DEFAULT_SIZES.length * (seconds + 5) * 3;
   const results = await testCommand(
     'cryptodev',
-    { arch: arch.rpm, from, openssl: true, out, speed: { algos, seconds }, timeout, dryRun: options.dryRun, verbose: options.verbose },
+    { arch: arch.rpm, from, openssl: true, out, speed: { algos, seconds, sizes: DEFAULT_SIZES }, timeout, dryRun: options.dryRun, verbose: options.verbose },
     env,
     signal,
   );
   if (options.dryRun || !results) return undefined;
   const serialLog = join(from, 'logs', 'test-serial.log');
   const outputs = speedOutputsFromSerial(existsSync(serialLog) ? readFileSync(serialLog, 'utf8') : '');
-  const engineOf = results.find((r) => r.name === 'openssl-engine');
   const runOf = (label: string) => {
     const text = outputs.get(label);
     if (text === undefined) throw mismatch(`The guest printed no "openssl speed" output for ${label} (no ARMKIT:SPEED-BEGIN ${label} in ${serialLog}).`);
     const [run] = parseSpeedOutput(text, `${serialLog} (${label})`);
     return run!;
   };
-  const combine = (role: 'software' | 'engine') => {
-    const runs = algos.map((a) => runOf(`${a}-${role}`));
-    return {
-      ...runs[0]!,
-      source: `${serialLog} (${role})`,
-      algorithms: runs.flatMap((r) => r.algorithms),
-      engineMessages: runs.flatMap((r) => r.engineMessages),
-    };
-  };
+  const combine = (role: 'software' | 'engine') =>
+    mergeRuns(
+      algos.flatMap((a) => DEFAULT_SIZES.map((size) => runOf(`${a}-${role}-${size}`))),
+      `${serialLog} (${role})`,
+    );
   const q = arch.qemu;
   const machine = `${q.binary} -M ${q.machine} -cpu ${q.cpu}`;
   const engineRun = combine('engine');
   const engine = engineRun.engine?.id ?? 'devcrypto';
   const inputs: RunInput[] = [
-    { label: 'software (emulated)', role: 'software', roleFrom: 'measured', run: combine('software') },
-    { label: 'engine (emulated software drivers)', role: 'engine', roleFrom: 'measured', run: engineRun, offload: emulatedVerdict(engine, machine) },
+    { label: 'emulated', role: 'software', roleFrom: 'measured', run: combine('software') },
+    { label: 'emulated software drivers', role: 'engine', roleFrom: 'measured', run: engineRun, offload: emulatedVerdict(engine, machine) },
   ];
   const cpus = os.cpus();
-  const environment = `EMULATED, NOT HARDWARE FIGURES: measured inside armkit test's QEMU guest (${machine}, TCG, no KVM) for ${arch.rpm} on ${cpus[0]?.model?.trim() || os.machine()} (${cpus.length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB); packages from ${from} and the newest armkit-built OpenSSL; engine ${engine} with software drivers${engineOf?.detail ? ` ${engineOf.detail}` : ''}`;
+  const environment = `EMULATED, NOT HARDWARE FIGURES: measured inside armkit test's QEMU guest (${machine}, TCG, no KVM) for ${arch.rpm} on ${cpus[0]?.model?.trim() || os.machine()} (${cpus.length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB); packages from ${from} and the newest armkit-built OpenSSL; engine ${engine} with software drivers; ${results.filter((r) => r.status === 'pass').length} of ${results.length} guest checks passed`;
   const report = buildReport(inputs, { mode: 'measure', environment });
   report.notes.push('every figure comes from an emulated CPU under QEMU TCG: compare the two runs with each other, never with a board');
   writeFileSync(join(from, 'logs', 'bench-crypto-guest.json'), `${JSON.stringify(report, null, 2)}\n`);

@@ -53,6 +53,8 @@ export interface OpensslUnderTest {
 export interface GuestSpeed {
   algos: string[];
   seconds: number;
+  /** One openssl process per block size (-bytes), so that each size's CPU time is its own. */
+  sizes: number[];
 }
 
 /** A program armkit compiles for the guest and keeps in its cache, keyed by its inputs. */

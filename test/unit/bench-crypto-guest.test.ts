@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findArch } from '../../src/arch.js';
-import { emulatedVerdict, speedOutputsFromSerial } from '../../src/commands/bench-crypto-guest.js';
+import { emulatedVerdict, mergeRuns, speedOutputsFromSerial } from '../../src/commands/bench-crypto-guest.js';
 import type { GuestAssets } from '../../src/guest/assets.js';
 import { PACKAGE_ROOT } from '../../src/paths.js';
 import { type GuestTestInput, planGuestTest } from '../../src/plan/guest-test.js';
@@ -44,16 +44,17 @@ const initOf = (steps: Step[]) => (steps.find((s) => s.kind === 'write' && s.pat
 
 describe("openssl speed in armkit test's guest", () => {
   it('runs each algorithm in software (no engine configuration) and through the engine, between markers, with times', () => {
-    const plan = planGuestTest(input({ speed: { algos: ['aes-128-cbc', 'sha256'], seconds: 2 } }));
+    const plan = planGuestTest(input({ speed: { algos: ['aes-128-cbc', 'sha256'], seconds: 2, sizes: [16, 8192] } }));
     const init = initOf(plan.steps);
     for (const algo of ['aes-128-cbc', 'sha256']) {
       expect(init).toContain(
-        `echo "ARMKIT:SPEED-BEGIN ${algo}-software"\nOPENSSL_CONF=/dev/null sh -c 'exec 2>&1; "$@"; s=$?; echo ARMKIT:TIMES; times; exit $s' sh openssl speed -elapsed -seconds 2 -evp ${algo} ||`,
+        `echo "ARMKIT:SPEED-BEGIN ${algo}-software-16"\nOPENSSL_CONF=/dev/null sh -c 'exec 2>&1; "$@"; s=$?; echo ARMKIT:TIMES; times; exit $s' sh openssl speed -elapsed -seconds 2 -evp ${algo} -bytes 16 ||`,
       );
       expect(init).toContain(
-        `OPENSSL_CONF=/tmp/armkit-openssl.cnf sh -c 'exec 2>&1; "$@"; s=$?; echo ARMKIT:TIMES; times; exit $s' sh openssl speed -elapsed -seconds 2 -engine devcrypto -evp ${algo} ||`,
+        `OPENSSL_CONF=/tmp/armkit-openssl.cnf sh -c 'exec 2>&1; "$@"; s=$?; echo ARMKIT:TIMES; times; exit $s' sh openssl speed -elapsed -seconds 2 -engine devcrypto -evp ${algo} -bytes 8192 ||`,
       );
-      expect(init).toContain(`echo "ARMKIT:SPEED-END ${algo}-engine"`);
+      expect(init).toContain(`echo "ARMKIT:SPEED-END ${algo}-engine-8192"`);
+      expect(init).not.toContain(`${algo}-engine-64`);
     }
     // After the engine's configuration is written (the engine run reads it), before the module is unloaded.
     expect(init.indexOf('ARMKIT:SPEED-BEGIN')).toBeGreaterThan(init.indexOf('> /tmp/armkit-openssl.cnf'));
@@ -63,9 +64,9 @@ describe("openssl speed in armkit test's guest", () => {
   });
 
   it('runs no speed without the OpenSSL under test, and none unless asked', () => {
-    expect(initOf(planGuestTest(input({ speed: { algos: ['aes-128-cbc'], seconds: 1 }, openssl: { skip: 'no real header' } })).steps)).not.toContain(
-      'ARMKIT:SPEED',
-    );
+    expect(
+      initOf(planGuestTest(input({ speed: { algos: ['aes-128-cbc'], seconds: 1, sizes: [16] }, openssl: { skip: 'no real header' } })).steps),
+    ).not.toContain('ARMKIT:SPEED');
     expect(initOf(planGuestTest(input()).steps)).not.toContain('ARMKIT:SPEED');
   });
 
@@ -100,15 +101,30 @@ describe("openssl speed in armkit test's guest", () => {
     expect(verdict.reason).toMatch(/QEMU guest .*TCG.*software.*not hardware figures$/);
     const report = buildReport(
       [
-        { label: 'software (emulated)', role: 'software', roleFrom: 'measured', run: software! },
-        { label: 'engine (emulated software drivers)', role: 'engine', roleFrom: 'measured', run: engine!, offload: verdict },
+        { label: 'emulated', role: 'software', roleFrom: 'measured', run: software! },
+        { label: 'emulated software drivers', role: 'engine', roleFrom: 'measured', run: engine!, offload: verdict },
       ],
       { mode: 'measure', environment: 'EMULATED, NOT HARDWARE FIGURES: test' },
     );
     const svg = renderChart(report);
     wellFormedXml(svg);
-    expect(svg).toContain('engine (engine (emulated software drivers)): not offload');
+    expect(svg).toContain('engine (emulated software drivers): not offload');
     expect(svg).toContain('EMULATED, NOT HARDWARE FIGURES');
     expect(svg).toContain('NOT offload: measured in a QEMU guest');
+  });
+
+  it('merges the one-size processes of a role into one run, each size with the CPU its own process used', () => {
+    const one = (size: number, count: number, user: string, sys: string) =>
+      parseSpeedOutput(
+        `Doing AES-128-CBC for 1s on ${size} size blocks: ${count} AES-128-CBC's in 1.00s\nARMKIT:TIMES\n0m0.01s 0m0.00s\n${user} ${sys}\n`,
+        `s${size}`,
+      )[0]!;
+    const merged = mergeRuns([one(8192, 382, '0m0.20s', '0m0.90s'), one(16, 1287, '0m0.50s', '0m0.40s')], 'guest (engine)');
+    expect(merged.source).toBe('guest (engine)');
+    expect(merged.algorithms).toHaveLength(1);
+    expect(merged.algorithms[0]!.samples.map((x) => [x.blockSize, x.count, x.cpuSeconds])).toEqual([
+      [16, 1287, 0.9],
+      [8192, 382, 1.1],
+    ]);
   });
 });
