@@ -312,7 +312,9 @@ export async function recipeImportCommand(kind: string, from: string, options: I
   if (kind !== 'dkms') throw usageError(`armkit recipe import ${kind}: the one kind armkit imports is dkms.`);
   const result = from.startsWith('debian:') ? await importFromDebian(from.slice('debian:'.length), options, env) : await importFromDir(from, options, env);
   for (const w of result.warnings) env.warn(w);
-  const rel = relative(process.cwd(), resolve(options.out ?? 'recipes')) || '.';
+  const outDir = resolve(options.out ?? 'recipes');
+  const near = relative(process.cwd(), outDir);
+  const rel = near === '' ? '.' : near.startsWith('..') ? outDir : near;
   if (options.json) {
     printJson({ ok: true, file: result.file, recipe: result.recipe, warnings: result.warnings });
     return;

@@ -40,18 +40,21 @@ export type DkmsVariables = Map<string, DkmsValue>;
 /**
  * The driver bash runs: source the fragment (its output to stderr), then print every variable it created as
  * records `S NUL name NUL value NUL` or `A NUL name NUL key NUL value NUL`. Names come from `compgen -v`, so they are
- * identifiers and safe inside the evals that read arrays; values are only ever printed, never evaluated.
+ * identifiers and safe inside the evals that read arrays; values are only ever printed, never evaluated. No
+ * subshell per variable: a dkms.conf that sources the kernel's .config (v4l2loopback's) creates thousands.
  */
 const DRIVER = String.raw`
 set +e +u
 ulimit -t 10 2>/dev/null
-__armkit_before=" $(compgen -v | tr '\n' ' ') "
+declare -A __armkit_before __armkit_arrays
+for __armkit_n in $(compgen -v); do __armkit_before[$__armkit_n]=1; done
 . "$1" </dev/null >&2
 __armkit_status=$?
+for __armkit_n in $(compgen -A arrayvar); do __armkit_arrays[$__armkit_n]=1; done
 for __armkit_n in $(compgen -v); do
-  case "$__armkit_before" in *" $__armkit_n "*) continue ;; esac
-  case "$__armkit_n" in __armkit_*) continue ;; esac
-  if [[ "$(declare -p "$__armkit_n" 2>/dev/null)" =~ ^declare\ -[a-zA-Z]*[aA] ]]; then
+  # CONFIG_* come from sourcing the kernel's .config (thousands); armkit reads none of them.
+  [[ -n "${'$'}{__armkit_before[$__armkit_n]:-}" || "$__armkit_n" == __armkit_* || "$__armkit_n" == CONFIG_* ]] && continue
+  if [[ -n "${'$'}{__armkit_arrays[$__armkit_n]:-}" ]]; then
     eval "__armkit_keys=(\"\${!$__armkit_n[@]}\")"
     for __armkit_k in "${'$'}{__armkit_keys[@]}"; do
       eval "__armkit_v=\${$__armkit_n[\$__armkit_k]}"
