@@ -1,7 +1,8 @@
 /** armkit cache ls|prune: what the build cache holds, and keeping it within its size limit. */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { type CachedBuild, listCachedBuilds, maxCacheBytes, pruneBuilds } from '../artifacts/build-cache.js';
 import { usageError } from '../errors.js';
+import { assertDirCreatable } from '../fsutil.js';
 import { defaultCacheDir } from '../paths.js';
 import { info, printJson } from './output.js';
 
@@ -32,7 +33,12 @@ export function formatSize(bytes: number): string {
   return `${bytes}B`;
 }
 
-const cacheDirOf = (options: CacheOptions) => (options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir());
+/** The cache directory; a file in its place is an error, not an empty cache (nothing is made: ls and prune only read). */
+function cacheDirOf(options: CacheOptions): string {
+  const dir = options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir();
+  assertDirCreatable(join(dir, 'builds'), { what: 'the cache directory', advice: 'set --cache-dir or ARMKIT_CACHE_DIR to the directory armkit builds with' });
+  return dir;
+}
 
 function describe(b: CachedBuild) {
   const m = b.manifest;

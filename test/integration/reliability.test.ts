@@ -947,3 +947,21 @@ describe('a --srpm that is no RPM: named for what it is (exit 5), never "Command
     clean(r);
   });
 });
+
+describe('armkit cache with a file where the cache directory should be', () => {
+  it('cache ls and cache prune: exit 2 naming the file (it was "0 build(s)"), the file left as it was', async () => {
+    const file = join(tempDir('rel-cache-file'), 'cache');
+    writeFileSync(file, 'not a cache\n');
+    for (const args of [
+      ['cache', 'ls', '--cache-dir', file],
+      ['cache', 'prune', '--cache-dir', file, '--all'],
+    ]) {
+      const r = await armkit(args);
+      expect(r.exitCode, show(r)).toBe(2);
+      expect(r.stderr).toContain(`armkit: error: Cannot create the cache directory ${file}/builds: ${file} is a file, not a directory;`);
+      expect(r.stderr).not.toContain('0 build(s)');
+      clean(r);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('not a cache\n');
+  });
+});
