@@ -47,6 +47,9 @@ const PROGRAMS: Record<string, Packages> = {
   tar: p(['tar'], ['tar']),
   gzip: p(['gzip'], ['gzip']),
   patch: p(['patch'], ['patch']),
+  // A DKMS recipe's dkms.conf is sourced by bash in a cleared environment (env -i): src/dkms/conf.ts.
+  bash: p(['bash'], ['bash']),
+  env: p(['coreutils'], ['coreutils']),
   perl: p(['perl'], ['perl']),
   file: p(['file'], ['file']),
   'apt-get': p(['apt'], ['apt']),
