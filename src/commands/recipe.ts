@@ -379,7 +379,15 @@ export async function recipeShowCommand(name: string, options: { recipes?: strin
   const origin = file.startsWith(`${BUILTIN_RECIPES}/`) ? 'built-in' : 'user';
   const shadowed = dirs.length > 0 && origin === 'user' && existsSync(join(BUILTIN_RECIPES, `${name}.yaml`));
   const kind = recipeKind(name, dirs);
-  const resolved: unknown = parseRecipe(kind === 'kmod' ? kmodRecipeSchema : opensslRecipeSchema, readFileSync(file, 'utf8'), file);
+  const parsed = parseRecipe(kind === 'kmod' ? kmodRecipeSchema : opensslRecipeSchema, readFileSync(file, 'utf8'), file) as Record<string, unknown>;
+  // A DKMS recipe's module.built, module.installDir and make are stand-ins its dkms.conf overrides: not shown.
+  const resolved: unknown =
+    'dkms' in parsed && parsed.dkms
+      ? (() => {
+          const { make: _make, module, ...rest } = parsed as KmodRecipe;
+          return { ...rest, module: { name: module.name, autoload: module.autoload } };
+        })()
+      : parsed;
   if (options.json) {
     printJson({ ok: true, name, file, origin, ...(shadowed ? { overrides: join(BUILTIN_RECIPES, `${name}.yaml`) } : {}), recipe: resolved });
     return;
