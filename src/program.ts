@@ -237,7 +237,7 @@ export function buildProgram(): Command {
     .option('--kernel <kernel>', 'kernel every mode builds against: debian:latest[-FLAVOUR] or debian:ABI-FLAVOUR (default: debian:latest)')
     .option('--modes <modes>', 'comma-separated: cross, native, emulated, guest (default: all four; one that cannot run here says why)')
     .option('--runs <n>', 'timed runs per mode after one warm-up run; the best counts (default: 3)')
-    .option('--timeout <seconds>', 'stop the guest after this long (default: 900 per run, the warm-up included)')
+    .option('--timeout <seconds>', 'stop the guest after this long (default: 1800 per run, the warm-up included)')
     .option('--chart <file>', 'write an SVG bar chart (seconds per mode, percent of the fastest)');
   action(benchBuild, async (_args, options) => {
     const { benchBuildCommand } = await import('./commands/bench-build.js');
