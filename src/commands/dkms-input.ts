@@ -14,7 +14,7 @@ import type { ResolvedKernel } from '../kernel/resolve.js';
 import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
 import { execute } from '../run/execute.js';
 import { STEP_KINDS } from '../steps/index.js';
-import type { Env } from './kmod-input.js';
+import type { Env } from './env.js';
 
 export interface DkmsInputOptions {
   cacheDir: string;

@@ -23,6 +23,10 @@ import type { Runner } from '../proc/runner.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
 import { selectSource } from '../recipes/select.js';
+import type { Env } from './env.js';
+
+/** Commands take Env from here too; dkms-input.ts, which this module calls, takes it from env.js (no import circle). */
+export type { Env };
 
 export interface KmodOptions {
   arch?: string;
@@ -44,16 +48,6 @@ export interface KmodOptions {
 /** How the cache and out/ are named when armkit cannot write there. */
 const CACHE_DIR: DirOptions = { what: 'the cache directory', advice: 'set --cache-dir or ARMKIT_CACHE_DIR to a directory on a disk that armkit can write to' };
 const OUT_DIR: DirOptions = { what: 'the output directory (--out)', advice: 'pass another --out' };
-
-export interface Env {
-  host: Host;
-  runner: Runner;
-  /** A runner stopped by another signal: each build of a set can be stopped on its own (--fail-fast). */
-  runnerFor(signal: AbortSignal): Runner;
-  warn(message: string): void;
-  armkitVersion: string;
-  now: Date;
-}
 
 function findArchOrHost(name: string | undefined, host: Host): Arch | undefined {
   return name ? findArch(name) : host.arch;

@@ -26,7 +26,7 @@ import { STEP_KINDS } from '../steps/index.js';
 import type { Env } from './kmod-input.js';
 import { secondsOf } from './option-values.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
-import type { TestOptions } from './test.js';
+import type { TestOptions } from './test-options.js';
 
 interface PackagedKo {
   name: string;

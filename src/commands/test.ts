@@ -18,7 +18,7 @@ import { type CheckResult, formatResults, summarize } from '../guest/report.js';
 import type { Host } from '../host.js';
 import { type Manifest, readManifest } from '../manifest.js';
 import { defaultCacheDir, TEMPLATES } from '../paths.js';
-import { type BuiltProgram, type GuestSpeed, type OpensslUnderTest, type Optional, planGuestTest } from '../plan/guest-test.js';
+import { type BuiltProgram, type OpensslUnderTest, type Optional, planGuestTest } from '../plan/guest-test.js';
 import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import { packagesFromRepo } from '../repo/read.js';
@@ -29,29 +29,9 @@ import { renderTemplate } from '../templates.js';
 import type { Env } from './kmod-input.js';
 import { secondsOf } from './option-values.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
+import type { TestOptions } from './test-options.js';
 
-export interface TestOptions {
-  arch?: string;
-  /** Test the build made for this kernel (release or --kernel form). */
-  kernel?: string;
-  from?: string;
-  /** A dnf repository (armkit repo's tree, or one architecture's) to take the packages from. */
-  fromRepo?: string;
-  opensslFrom?: string;
-  out?: string;
-  kernelImage?: string;
-  openssl?: boolean;
-  timeout?: string | number;
-  /** armkit bench crypto --guest: openssl speed in the guest after the OpenSSL checks (needs --openssl). */
-  speed?: GuestSpeed;
-  recipes?: string[];
-  cacheDir?: string;
-  dryRun?: boolean;
-  json?: boolean;
-  verbose?: boolean;
-  timings?: boolean;
-  wait?: boolean;
-}
+export type { TestOptions };
 
 /** The known-answer program needs cryptodev-linux's own header, not a stand-in with the same name. */
 export function katFromHeader(text: string | undefined, develFile: string): Optional<true> {
