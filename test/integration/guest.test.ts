@@ -175,12 +175,21 @@ describe('test --dry-run', () => {
     expect(built.exitCode, show(built)).toBe(0);
     const r = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--out', out, '--dry-run']);
     expect(r.exitCode, show(r)).toBe(0);
+    // An earlier test of this suite may have left this initramfs in the cache (initramfs-<key>.cpio.gz): then it is
+    // booted as it is, and the steps that assemble it are not in the plan.
+    const cached = r.stdout.includes('(cached initramfs)');
     expect(r.stdout).toMatch(
-      /timeout 120 qemu-system-aarch64 -M virt -cpu cortex-a57 -m 512 -nographic -nic none -no-reboot -kernel \S+vmlinuz-6\S+-arm64 -initrd \S+initramfs\.cpio\.gz -append 'console=ttyAMA0 panic=-1 rdinit=\/init loglevel=4'/,
+      /timeout 120 qemu-system-aarch64 -M virt -cpu cortex-a57 -m 512 -nographic -nic none -no-reboot -kernel \S+vmlinuz-6\S+-arm64 -initrd \S+initramfs(-[0-9a-f]+)?\.cpio\.gz -append 'console=ttyAMA0 panic=-1 rdinit=\/init loglevel=4'/,
     );
     expect(r.stdout).toContain('must say pass');
     expect(r.stdout).toContain("# could not run: kat-aes-128-cbc: crypto/cryptodev.h in cryptodev-linux-devel-0.1-1.local.noarch.rpm is not cryptodev-linux's");
-    expect(r.stdout).toMatch(/rpm --root \S+ --dbpath \/var\/lib\/rpm -i --nodeps --ignorearch --noscripts --nosignature \S+kmod-cryptodev-6\S+\.aarch64\.rpm/);
+    const installs = /rpm --root \S+ --dbpath \/var\/lib\/rpm -i --nodeps --ignorearch --noscripts --nosignature \S+kmod-cryptodev-6\S+\.aarch64\.rpm/;
+    if (cached) {
+      expect(r.stdout).toMatch(/-initrd \S+\/guest\/built\/initramfs-[0-9a-f]+\.cpio\.gz/);
+      expect(r.stdout).not.toMatch(installs);
+    } else {
+      expect(r.stdout).toMatch(installs);
+    }
   });
 
   it('refuses an architecture no QEMU board boots', async () => {
