@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { red } from './color.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 /** Stops every command's processes: src/cli.ts aborts it on SIGINT, SIGTERM and SIGHUP. */
@@ -101,6 +102,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--armkit-version', 'the old spelling of --version').hideHelp())
     .helpCommand(false)
     .showHelpAfterError('(run "armkit --help" for usage)')
+    // commander's own errors (an unknown option, a missing argument) read like armkit's.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, `armkit: ${red('error:')} `)) })
     .exitOverride()
     .addHelpText(
       'after',

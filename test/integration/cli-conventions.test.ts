@@ -165,7 +165,7 @@ describe('armkit completion', () => {
       const file = await script('zsh');
       expect((await execa('zsh', ['-n', file], { reject: false })).exitCode).toBe(0);
       expect(await complete(file, ['armkit', ''])).toEqual(expect.arrayContaining(['build', 'test', 'completion', 'bench']));
-      expect(await complete(file, ['armkit', 'bench', ''])).toEqual(['crypto']);
+      expect(await complete(file, ['armkit', 'bench', ''])).toEqual(['crypto', 'build']);
       expect(await complete(file, ['armkit', 'install', ''])).toEqual(expect.arrayContaining(['cryptodev', 'mydriver']));
       expect(await complete(file, ['armkit', 'build', 'cryptodev', '--arch', ''])).toEqual(['aarch64', 'armv7hl', 'armv5tel', 'x86_64', 'all']);
       expect(await complete(file, ['armkit', 'build', 'cryptodev', '--source', ''])).toEqual(['<files>']);
@@ -190,7 +190,7 @@ describe('armkit completion', () => {
       const file = await script('fish');
       expect((await execa('fish', ['-n', file], { reject: false })).exitCode).toBe(0);
       expect(await complete(file, 'armkit bu')).toEqual(['build']);
-      expect(await complete(file, 'armkit bench ')).toEqual(['crypto']);
+      expect(await complete(file, 'armkit bench ')).toEqual(['build', 'crypto']);
       expect(await complete(file, 'armkit build ')).toEqual(expect.arrayContaining(['cryptodev', 'openssl', 'mydriver']));
       expect(await complete(file, 'armkit build cryptodev --ar')).toEqual(['--arch']);
       expect(await complete(file, 'armkit build cryptodev --arch ')).toEqual(expect.arrayContaining(['aarch64', 'armv7hl', 'x86_64', 'all']));
@@ -209,6 +209,14 @@ describe('colour: NO_COLOR, FORCE_COLOR and terminals', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/^armkit: error: No recipe named "nosuchrecipe"/);
     expect(r.stderr).not.toContain(ESC);
+  });
+
+  it("commander's own errors read like armkit's, coloured the same way", async () => {
+    const r = await armkit(['build', 'cryptodev', '--no-such-flag']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^armkit: error: unknown option '--no-such-flag'/);
+    const forced = await armkit(['build', 'cryptodev', '--no-such-flag'], { env: { FORCE_COLOR: '1' } });
+    expect(forced.stderr).toContain(`armkit: ${ESC}1;31merror:${ESC}0m unknown option`);
   });
 
   it('FORCE_COLOR colours even when stderr is not a terminal, and FORCE_COLOR=0 does not', async () => {
