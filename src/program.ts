@@ -202,7 +202,7 @@ export function buildProgram(): Command {
     .option('--arch <arch>', 'target architecture(s): ARCH[,ARCH...] or all (default: this host)')
     .option(
       '--for <uses>',
-      "what the host will do: build, install, test, spec, openssl, suite (armkit's test suite), comma-separated, or all (default: build, with test as optional)",
+      "what the host will do: build, install, test, spec, openssl, repo, bench (bench build's emulated and guest modes), suite (armkit's test suite), comma-separated, or all (default: build, with test as optional)",
     )
     .option('--fix', 'install what is missing, the optional parts too (apt-get or dnf; needs root)');
   action(doctor, async (_args, options) => {

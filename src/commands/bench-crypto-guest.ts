@@ -13,7 +13,7 @@ import { mismatch, usageError } from '../errors.js';
 import { parseSpeedOutput, type SpeedRun } from '../speed/parse.js';
 import { DEFAULT_SIZES } from '../speed/plan.js';
 import { buildReport, type CryptoReport, type OffloadVerdict, type RunInput } from '../speed/report.js';
-import type { BenchCryptoOptions } from './bench.js';
+import type { BenchCryptoOptions } from './bench-options.js';
 import type { Env } from './kmod-input.js';
 import { info } from './output.js';
 

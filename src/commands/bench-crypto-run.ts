@@ -24,7 +24,7 @@ import { buildReport, type CryptoReport, engineFailure, figureOf, type OffloadVe
 import { type SpeedWatch, speedOutput } from '../speed/steps.js';
 import { offloadVerdict, usesDevCrypto } from '../speed/verdict.js';
 import { STEP_KINDS } from '../steps/index.js';
-import type { BenchCryptoOptions } from './bench.js';
+import type { BenchCryptoOptions } from './bench-options.js';
 import type { Env } from './kmod-input.js';
 import { info, printPlan } from './output.js';
 

@@ -10,24 +10,11 @@ import { renderChart } from '../speed/chart.js';
 import { markdown, terminalTable } from '../speed/format.js';
 import { parseSpeedOutput, type SpeedRun } from '../speed/parse.js';
 import { assignRoles, buildReport, type CryptoReport, type Role, type RunInput } from '../speed/report.js';
+import type { BenchCryptoOptions } from './bench-options.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson } from './output.js';
 
-export interface BenchCryptoOptions {
-  parse?: string[];
-  compare?: string[];
-  openssl?: string;
-  engine?: string;
-  algo?: string;
-  seconds?: string;
-  guest?: string;
-  json?: boolean;
-  markdown?: boolean;
-  chart?: string;
-  out?: string;
-  dryRun?: boolean;
-  verbose?: boolean;
-}
+export type { BenchCryptoOptions };
 
 /** `FILE`, or `ROLE=FILE` / `LABEL=FILE` (software=, engine=, or a label of your own for another run). */
 export function splitLabel(arg: string): { file: string; label?: string; role?: Role } {
