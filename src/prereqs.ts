@@ -256,7 +256,9 @@ export function needsFor(use: Use, arch: Arch, mode: 'native' | 'cross', host: H
       return [
         ...programs([
           'make',
-          ...toolchainPrograms(chooseCross(arch, host).prefix),
+          // For the host's own architecture the native compiler does (Debian's gcc also installs the triplet-named
+          // one, and no archive has a cross compiler for the architecture it is built for).
+          ...toolchainPrograms(arch === host.arch ? undefined : chooseCross(arch, host).prefix),
           'mmdebstrap',
           'chroot',
           ...(arch.qemu ? [arch.qemu.binary, 'cat'] : []),

@@ -49,6 +49,14 @@ describe('needsFor', () => {
   const host = fakeHost();
   const names = (use: (typeof USES)[number], arch: string, mode: 'native' | 'cross') => needsFor(use, findArch(arch), mode, host).map((n) => n.name);
 
+  it("bench build for the host's own architecture needs its native gcc, not a cross compiler no archive has", () => {
+    const needs = needsFor('bench', findArch('x86_64'), 'native', host);
+    expect(needs.map((n) => n.name)).toContain('gcc');
+    expect(needs.flatMap((n) => n.packages.debian)).not.toContain('gcc-x86-64-linux-gnu');
+    // A foreign target still needs its cross toolchain and qemu-user.
+    expect(names('bench', 'aarch64', 'cross')).toEqual(expect.arrayContaining(['aarch64-linux-gnu-gcc', 'qemu-aarch64-static', 'mmdebstrap']));
+  });
+
   it('a cross build needs rpm tools, the prefixed toolchain and Debian kernel tools on Debian', () => {
     expect(names('build', 'aarch64', 'cross')).toEqual([
       'rpmbuild',
