@@ -5,7 +5,7 @@
  * ArmkitError that names the directory, the reason and what to do, with the exit code of its kind (4 when the
  * place cannot be written, 2 when a file stands where a directory must be).
  */
-import { accessSync, constants, mkdirSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, mkdirSync, readlinkSync, statfsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ArmkitError } from './errors.js';
 
@@ -137,6 +137,14 @@ export function ensureDir(path: string, options: DirOptions = {}): void {
     } catch (error) {
       // Another process made it meanwhile.
       if (code(error) === 'EEXIST' && statSync(dir, { throwIfNoEntry: false })?.isDirectory()) continue;
+      // A link whose target is gone stands where the directory goes.
+      if (code(error) === 'EEXIST' && lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new ArmkitError(
+          'usage',
+          `${sentence(absolute, options)}: ${dir} is a link to ${readlinkSync(dir)}, which does not exist; ${options.advice ?? DEFAULT_ADVICE}, or remove the link.`,
+          { cause: error },
+        );
+      }
       throw dirError(error, dirname(dir), absolute, options);
     }
   }

@@ -3,10 +3,11 @@
  * keeps an apt state of its own per target architecture (sources list, index lists, download cache) and only
  * downloads and extracts .deb files into its cache (never installs them).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Arch } from '../arch.js';
 import { ArmkitError, mismatch, missing, usageError } from '../errors.js';
+import { ensureDir } from '../fsutil.js';
 import type { Host } from '../host.js';
 import type { Runner } from '../proc/runner.js';
 import type { Step } from '../step.js';
@@ -146,9 +147,10 @@ export class PrivateApt {
       ...o('Dir::Etc::SourceParts', '/nonexistent'),
       ...o('Dir::Cache', join(this.dir, 'cache')),
       // Hosts (containers especially) often disable apt's binary cache; without it every query re-parses the
-      // whole index (about 2 s instead of 0.4 s).
-      ...o('Dir::Cache::pkgcache', join(this.dir, 'cache', 'pkgcache.bin')),
-      ...o('Dir::Cache::srcpkgcache', join(this.dir, 'cache', 'srcpkgcache.bin')),
+      // whole index (about 2 s instead of 0.4 s). A dry run keeps it in memory: apt rewrites a cache it finds
+      // stale, and a dry run writes nothing.
+      ...o('Dir::Cache::pkgcache', this.readOnly ? '' : join(this.dir, 'cache', 'pkgcache.bin')),
+      ...o('Dir::Cache::srcpkgcache', this.readOnly ? '' : join(this.dir, 'cache', 'srcpkgcache.bin')),
       ...o('Dir::Cache::Archives', join(this.dir, 'archives')),
       ...o('APT::Architecture', this.hostDebianArch),
       ...this.architectures.flatMap((a) => o('APT::Architectures::', a)),
@@ -191,7 +193,11 @@ export class PrivateApt {
       return;
     }
     if (!this.host.codename) throw missing('Cannot tell which Debian release this host runs (no VERSION_CODENAME in /etc/os-release).');
-    for (const sub of ['lists/partial', 'cache', 'archives/partial']) mkdirSync(join(this.dir, sub), { recursive: true });
+    for (const sub of ['lists/partial', 'cache', 'archives/partial'])
+      ensureDir(join(this.dir, sub), {
+        what: "armkit's Debian package state",
+        advice: 'set --cache-dir or ARMKIT_CACHE_DIR to a directory armkit can write to',
+      });
     writeFileSync(join(this.dir, 'sources.list'), renderSourcesList(debianSourcesFor(readHostSources(), this.host.codename), this.architectures));
     const result = await runner.capture(['apt-get', ...this.options(), 'update']);
     const output = `${result.stdout}\n${result.stderr}`;

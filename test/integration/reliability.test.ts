@@ -527,8 +527,11 @@ describe('download faults, from a loopback server', () => {
 
   const cacheWithHeaders = () => {
     const cache = tempDir('rel-dl-cache');
-    symlinkSync(join(TEST_CACHE, 'kernels'), join(cache, 'kernels'));
-    symlinkSync(join(TEST_CACHE, 'apt'), join(cache, 'apt'));
+    // The suite's shared header and index state, made here when this file runs before any build filled it.
+    for (const d of ['kernels', 'apt']) {
+      mkdirSync(join(TEST_CACHE, d), { recursive: true });
+      symlinkSync(join(TEST_CACHE, d), join(cache, d));
+    }
     return cache;
   };
 

@@ -4,7 +4,7 @@
  * nodes, FIFOs, damage or too much in them are refused and never unpacked in part; recipes with an impossible range
  * or one version pinned twice are recipe errors; the macros a spec uses that this rpm may lack are found.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -115,6 +115,17 @@ describe('directories armkit cannot make fail at once, with a sentence and a kin
         `Cannot create the output directory (--out) ${path}: ${file} is a file, not a directory; pass another --out, or move the file away.`,
       );
     }
+  });
+
+  it('a link whose target is gone where a directory must be: a usage error naming the link and its target', () => {
+    const dir = tempDir();
+    const link = join(dir, 'apt');
+    symlinkSync(join(dir, 'gone'), link);
+    const error = catchArmkit(() => ensureDir(join(link, 'arm64', 'lists'), out));
+    expect(error.kind).toBe('usage');
+    expect(error.message).toBe(
+      `Cannot create the output directory (--out) ${join(link, 'arm64', 'lists')}: ${link} is a link to ${join(dir, 'gone')}, which does not exist; pass another --out, or remove the link.`,
+    );
   });
 
   it('makes every missing component of a real path, and a second call changes nothing', () => {
