@@ -87,8 +87,8 @@ function storeSteps(from: string, store: string, what: string): Step[] {
   return [
     { kind: 'remove', title: `Clear a partial cached copy of ${what}`, path: `${store}.partial` },
     { kind: 'copy', title: `Keep ${what} in the cache`, from, to: `${store}.partial` },
-    { kind: 'remove', title: `Clear the stale cached ${what}`, path: store },
-    { kind: 'rename', title: `Complete the cached ${what}`, from: `${store}.partial`, to: store },
+    { kind: 'remove', title: `Clear a stale cached copy of ${what}`, path: store },
+    { kind: 'rename', title: `Complete the cached copy of ${what}`, from: `${store}.partial`, to: store },
   ];
 }
 
