@@ -12,79 +12,10 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { armkit, show, TEST_CACHE, tempDir } from '../helpers/cli.js';
-import { opensslTarball, tarballVersion } from '../helpers/openssl-source.js';
+import { opensslTarball, opensslTestSpec, tarballVersion } from '../helpers/openssl-source.js';
 import { fileType, unpackRpm } from '../helpers/rpm.js';
 
 const PINNED = join(TEST_CACHE, 'sources/67223d5bee47/cryptodev-linux-1.14.tar.gz');
-
-/** A spec of our own for the upstream tarball, laid out like Fedora's (not a distribution's spec). */
-function spec(version: string): string {
-  return `# armkit test spec for upstream OpenSSL ${version}, in Fedora's layout. Not a distribution's spec.
-%global soversion 3
-Name:           openssl
-Version:        ${version}
-Release:        1%{?dist}
-Epoch:          1
-Summary:        Upstream OpenSSL, built by the armkit test suite
-License:        Apache-2.0
-URL:            https://www.openssl.org/
-Source0:        openssl_%{version}.orig.tar.gz
-BuildRequires:  make perl
-
-%description
-Upstream OpenSSL for armkit's tests.
-
-%package libs
-Summary:        OpenSSL libraries
-
-%description libs
-libcrypto, libssl and the engines.
-
-%prep
-%setup -q -n openssl-%{version}
-
-%build
-sslarch=linux-generic64
-%ifarch aarch64
-sslarch=linux-aarch64
-%endif
-%ifarch %{arm}
-sslarch=linux-armv4
-%endif
-%ifarch x86_64
-sslarch=linux-x86_64
-%endif
-./Configure \\
-	--prefix=%{_prefix} --openssldir=%{_sysconfdir}/pki/tls --libdir=%{_lib} \\
-	shared no-tests \${sslarch}
-make %{?_smp_mflags} build_sw
-
-%install
-make DESTDIR=%{buildroot} install_sw install_ssldirs
-rm -rf %{buildroot}%{_includedir} %{buildroot}%{_libdir}/pkgconfig %{buildroot}%{_libdir}/*.a
-rm -f %{buildroot}%{_libdir}/libcrypto.so %{buildroot}%{_libdir}/libssl.so %{buildroot}%{_bindir}/c_rehash
-rm -rf %{buildroot}%{_sysconfdir}/pki/tls/*.dist %{buildroot}%{_sysconfdir}/pki/tls/misc
-rm -rf %{buildroot}%{_libdir}/cmake
-
-%files
-%{_bindir}/openssl
-
-%files libs
-%dir %{_sysconfdir}/pki/tls
-%dir %{_sysconfdir}/pki/tls/certs
-%dir %{_sysconfdir}/pki/tls/private
-%config(noreplace) %{_sysconfdir}/pki/tls/openssl.cnf
-%config(noreplace) %{_sysconfdir}/pki/tls/ct_log_list.cnf
-%{_libdir}/libcrypto.so.%{soversion}
-%{_libdir}/libssl.so.%{soversion}
-%{_libdir}/engines-%{soversion}
-%{_libdir}/ossl-modules
-
-%changelog
-* Fri Nov 27 2026 armkit tests <tests@armkit.invalid> - 1:${version}-1
-- Test build
-`;
-}
 
 describe.skipIf(!existsSync(PINNED))(
   `openssl through the engine in an aarch64 guest (${existsSync(PINNED) ? 'cryptodev-linux 1.14 cached' : `skipped: ${PINNED} is absent`})`,
@@ -100,7 +31,7 @@ describe.skipIf(!existsSync(PINNED))(
       const top = tempDir('ossl-srpm');
       for (const d of ['SOURCES', 'SPECS']) mkdirSync(join(top, d));
       copyFileSync(tarball, join(top, 'SOURCES', `openssl_${version}.orig.tar.gz`));
-      writeFileSync(join(top, 'SPECS', 'openssl.spec'), spec(version));
+      writeFileSync(join(top, 'SPECS', 'openssl.spec'), opensslTestSpec(version));
       await execa('rpmbuild', ['-bs', '--define', `_topdir ${top}`, '--define', 'dist %{nil}', '--nodeps', join(top, 'SPECS', 'openssl.spec')]);
       const srpm = join(top, 'SRPMS', readdirSync(join(top, 'SRPMS'))[0]!);
 
