@@ -14,18 +14,18 @@ import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { ArmkitError, missing, usageError } from '../errors.js';
 import { resolveGuestAssets } from '../guest/assets.js';
 import { dependencyClosure, kernelModulesTree, loadOrder, modinfoOf, moduleKey, readModulesTree } from '../guest/modules.js';
-import { type CheckResult, formatResults, summarize } from '../guest/report.js';
+import type { CheckResult } from '../guest/report.js';
 import { readManifest } from '../manifest.js';
 import { defaultCacheDir } from '../paths.js';
 import { planKmodGuestTest } from '../plan/guest-kmod.js';
 import type { KmodRecipe } from '../recipes/schema.js';
 import { packagesFromRepo } from '../repo/read.js';
-import { execute, resultOf } from '../run/execute.js';
+import { execute } from '../run/execute.js';
 import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
+import { runGuestTest } from './guest-run.js';
 import type { Env } from './kmod-input.js';
 import { secondsOf } from './option-values.js';
-import { info, printJson, printPlan, printTimings } from './output.js';
 import type { TestOptions } from './test-options.js';
 
 interface PackagedKo {
@@ -143,31 +143,12 @@ export async function testKmodCommand(recipe: KmodRecipe, options: TestOptions, 
     publishTo: join(from, 'logs'),
     timeoutSeconds,
   });
-  if (options.dryRun) {
-    await printPlan(plan, Boolean(options.json));
-    return undefined;
-  }
-  info(`armkit: ${plan.summary} (kernel from ${assets.source}; ${paths.length} of its modules as dependencies)`);
-  try {
-    const result = await execute(plan, {
-      kinds: STEP_KINDS,
-      runner: env.runner,
-      host: env.host,
-      verbose: Boolean(options.verbose),
-      signal,
-      warn: env.warn,
-      noWait: options.wait === false,
-    });
-    if (options.timings) printTimings(plan.summary, result);
-    const guestResults = (resultOf(result, 'guest-report') ?? []) as CheckResult[];
-    if (options.json) printJson({ ok: true, summary: summarize(guestResults), results: guestResults, serialLog: join(from, 'logs', 'test-serial.log') });
-    else {
-      for (const line of formatResults(guestResults)) info(line);
-      info(`armkit: ${summarize(guestResults)}; serial log: ${join(from, 'logs', 'test-serial.log')}`);
-    }
-    return guestResults;
-  } catch (error) {
-    if (error instanceof ArmkitError && error.kind === 'verification' && error.payload) info(`armkit: serial log: ${join(from, 'logs', 'test-serial.log')}`);
-    throw error;
-  }
+  return runGuestTest(
+    plan,
+    from,
+    `armkit: ${plan.summary} (kernel from ${assets.source}; ${paths.length} of its modules as dependencies)`,
+    options,
+    env,
+    signal,
+  );
 }

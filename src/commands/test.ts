@@ -12,9 +12,9 @@ import { hashTree } from '../artifacts/build-cache.js';
 import { latestBuild } from '../artifacts/builds.js';
 import { sha256File } from '../artifacts/hash.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
-import { ArmkitError, missing, usageError } from '../errors.js';
+import { missing, usageError } from '../errors.js';
 import { resolveGuestAssets } from '../guest/assets.js';
-import { type CheckResult, formatResults, summarize } from '../guest/report.js';
+import type { CheckResult } from '../guest/report.js';
 import type { Host } from '../host.js';
 import { type Manifest, readManifest } from '../manifest.js';
 import { defaultCacheDir, TEMPLATES } from '../paths.js';
@@ -22,13 +22,11 @@ import { type BuiltProgram, type OpensslUnderTest, type Optional, planGuestTest 
 import { chooseCross, findNeed, installCommands, staticLibcNeed } from '../prereqs.js';
 import { loadKmodRecipe } from '../recipes/load.js';
 import { packagesFromRepo } from '../repo/read.js';
-import { execute, resultOf } from '../run/execute.js';
 import { scratch } from '../scratch.js';
-import { STEP_KINDS } from '../steps/index.js';
 import { renderTemplate } from '../templates.js';
+import { runGuestTest } from './guest-run.js';
 import type { Env } from './kmod-input.js';
 import { secondsOf } from './option-values.js';
-import { info, printJson, printPlan, printTimings } from './output.js';
 import type { TestOptions } from './test-options.js';
 
 export type { TestOptions };
@@ -263,31 +261,5 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
     publishTo: join(from, 'logs'),
     timeoutSeconds,
   });
-  if (options.dryRun) {
-    await printPlan(plan, Boolean(options.json));
-    return undefined;
-  }
-  info(`armkit: ${plan.summary} (kernel from ${assets.source})`);
-  try {
-    const result = await execute(plan, {
-      kinds: STEP_KINDS,
-      runner: env.runner,
-      host: env.host,
-      verbose: Boolean(options.verbose),
-      signal,
-      warn: env.warn,
-      noWait: options.wait === false,
-    });
-    if (options.timings) printTimings(plan.summary, result);
-    const guestResults = (resultOf(result, 'guest-report') ?? []) as CheckResult[];
-    if (options.json) printJson({ ok: true, summary: summarize(guestResults), results: guestResults, serialLog: join(from, 'logs', 'test-serial.log') });
-    else {
-      for (const line of formatResults(guestResults)) info(line);
-      info(`armkit: ${summarize(guestResults)}; serial log: ${join(from, 'logs', 'test-serial.log')}`);
-    }
-    return guestResults;
-  } catch (error) {
-    if (error instanceof ArmkitError && error.kind === 'verification' && error.payload) info(`armkit: serial log: ${join(from, 'logs', 'test-serial.log')}`);
-    throw error;
-  }
+  return runGuestTest(plan, from, `armkit: ${plan.summary} (kernel from ${assets.source})`, options, env, signal);
 }
