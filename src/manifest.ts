@@ -6,8 +6,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { ArmkitError } from './errors.js';
+import * as z from './zod.js';
 
 /** Bumped when a reader could misread an older manifest. 1: armkit 0.1 before this module (no kind, no inputs). */
 export const MANIFEST_SCHEMA = 2;
@@ -18,8 +18,8 @@ const artifact = z.object({
   version: z.string(),
   release: z.string(),
   arch: z.string(),
-  size: z.number().int().nonnegative(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  size: z.int().check(z.nonnegative()),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
 });
 
 export const manifestFactsSchema = z.object({
@@ -27,31 +27,33 @@ export const manifestFactsSchema = z.object({
   kind: z.enum(['kmod', 'spec']),
   package: z.string(),
   version: z.string(),
-  epoch: z.string().optional(),
-  release: z.string().optional(),
+  epoch: z.optional(z.string()),
+  release: z.optional(z.string()),
   arch: z.string(),
   mode: z.enum(['native', 'cross']),
   engine: z.enum(['local', 'mock', 'copr']),
-  crossCompile: z.string().optional(),
-  chroot: z.string().optional(),
-  kernel: z.object({ release: z.string(), version: z.string(), spec: z.string(), dir: z.string(), debianPackages: z.array(z.string()).optional() }).optional(),
+  crossCompile: z.optional(z.string()),
+  chroot: z.optional(z.string()),
+  kernel: z.optional(
+    z.object({ release: z.string(), version: z.string(), spec: z.string(), dir: z.string(), debianPackages: z.optional(z.array(z.string())) }),
+  ),
   source: z.object({
     kind: z.enum(['recipe', 'tarball', 'directory', 'srpm']),
-    url: z.string().optional(),
-    path: z.string().optional(),
-    file: z.string().optional(),
-    sha256: z.string().optional(),
+    url: z.optional(z.string()),
+    path: z.optional(z.string()),
+    file: z.optional(z.string()),
+    sha256: z.optional(z.string()),
     verified: z.boolean(),
   }),
   /** A signed module: who signed it (the certificate's issuer), the certificate's serial and fingerprint. */
-  moduleSignature: z.object({ signer: z.string(), serial: z.string(), certSha256: z.string() }).optional(),
-  opensslEngine: z.object({ id: z.string(), flags: z.array(z.string()), check: z.string(), config: z.string().nullable() }).optional(),
+  moduleSignature: z.optional(z.object({ signer: z.string(), serial: z.string(), certSha256: z.string() })),
+  opensslEngine: z.optional(z.object({ id: z.string(), flags: z.array(z.string()), check: z.string(), config: z.nullable(z.string()) })),
   /** Everything the build's result depends on, and its hash: the build cache's key, and how to rebuild and compare. */
-  inputs: z.object({ key: z.string(), sourceDateEpoch: z.number().int().positive().optional() }).catchall(z.unknown()).optional(),
+  inputs: z.optional(z.catchall(z.object({ key: z.string(), sourceDateEpoch: z.optional(z.int().check(z.positive())) }), z.unknown())),
   armkit: z.string(),
 });
 
-export const manifestSchema = manifestFactsSchema.extend({
+export const manifestSchema = z.extend(manifestFactsSchema, {
   schema: z.literal(MANIFEST_SCHEMA),
   createdAt: z.string(),
   artifacts: z.array(artifact),

@@ -9,7 +9,6 @@ import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSyn
 import { release as osRelease, tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { stringify } from 'yaml';
 import { sha256File } from '../artifacts/hash.js';
 import { evaluateDkmsConf } from '../dkms/conf.js';
 import { type DkmsBuild, dkmsArch, interpretDkms } from '../dkms/model.js';
@@ -20,6 +19,7 @@ import { cachedSource } from '../plan/kmod.js';
 import { findRecipeFile, parseRecipe, recipeKind, recipeNames } from '../recipes/load.js';
 import { opensslRecipeSchema } from '../recipes/openssl.js';
 import { type KmodRecipe, kmodRecipeSchema } from '../recipes/schema.js';
+import { yaml } from '../recipes/yaml.js';
 import { scratch } from '../scratch.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson } from './output.js';
@@ -201,7 +201,7 @@ function writeRecipe(
     `# Modules (for no particular kernel): ${dkms.modules.map((m) => `${m.name} -> /lib/modules/<release>/${m.dest}`).join(', ')}.`,
     '',
   ].join('\n');
-  const text = `${header}${stringify(raw, { lineWidth: 0 })}`;
+  const text = `${header}${yaml().stringify(raw, { lineWidth: 0 })}`;
   // What is written must load: the same schema every build reads it with.
   const recipe = parseRecipe(kmodRecipeSchema, text, file);
   mkdirSync(outDir, { recursive: true });
@@ -394,5 +394,5 @@ export async function recipeShowCommand(name: string, options: { recipes?: strin
   }
   process.stdout.write(`# ${name}: ${origin} recipe, from ${file}${shadowed ? ` (overrides armkit's own ${join(BUILTIN_RECIPES, `${name}.yaml`)})` : ''}\n`);
   process.stdout.write('# resolved: every field as armkit reads it, defaults filled in\n');
-  process.stdout.write(stringify(resolved, { lineWidth: 0 }));
+  process.stdout.write(yaml().stringify(resolved, { lineWidth: 0 }));
 }

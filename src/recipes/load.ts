@@ -4,11 +4,12 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
-import type { z } from 'zod';
 import { ArmkitError, usageError } from '../errors.js';
 import { BUILTIN_RECIPES } from '../paths.js';
+import type * as z from '../zod.js';
+import { shippedParse } from './parsed.js';
 import { type KmodRecipe, kmodRecipeSchema } from './schema.js';
+import { yaml } from './yaml.js';
 
 export interface LoadedRecipe<T> {
   recipe: T;
@@ -63,10 +64,15 @@ export function findRecipeFile(name: string, userDirs: string[] = []): string {
 /** Parsed YAML by file and text: a command that asks for a recipe's kind and then its content parses it once. */
 const parsed = new Map<string, unknown>();
 
-function yamlOf(text: string, file: string): unknown {
+export function yamlOf(text: string, file: string): unknown {
   const key = `${file}\0${text}`;
   if (parsed.has(key)) return parsed.get(key);
-  const doc = parseDocument(text, { prettyErrors: true });
+  const shipped = shippedParse(text);
+  if (shipped !== undefined) {
+    parsed.set(key, shipped);
+    return shipped;
+  }
+  const doc = yaml().parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new ArmkitError('recipe', `Recipe ${file} is not valid YAML: ${doc.errors[0]!.message}`);
   }
@@ -75,7 +81,7 @@ function yamlOf(text: string, file: string): unknown {
   return value;
 }
 
-export function parseRecipe<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
+export function parseRecipe<S extends z.ZodMiniType>(schema: S, text: string, file: string): z.infer<S> {
   const result = schema.safeParse(yamlOf(text, file));
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(top level)'}: ${issue.message}`);
