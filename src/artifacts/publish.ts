@@ -7,27 +7,17 @@ import { basename, dirname, join } from 'node:path';
 import { ArmkitError } from '../errors.js';
 import { expandGlob } from '../glob.js';
 import { type ArtifactRecord, MANIFEST_SCHEMA, type Manifest, writeManifest } from '../manifest.js';
-import type { Runner } from '../proc/runner.js';
 import { scratch } from '../scratch.js';
 import { KERNEL_RELEASE, type PublishStep } from '../step.js';
 import { sha256File } from './hash.js';
+import { readRpmHeader } from './rpm-file.js';
 
-/** NAME, VERSION, RELEASE and ARCH of every package, asked of rpm in one call. */
-async function describeRpms(paths: string[], runner: Runner): Promise<Array<Omit<ArtifactRecord, 'file' | 'size' | 'sha256'>>> {
-  const result = await runner.capture(['rpm', '-qp', '--nosignature', '--qf', '%{NAME}\\t%{VERSION}\\t%{RELEASE}\\t%{ARCH}\\n', ...paths]);
-  const rows = result.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => line.split('\t'));
-  if (result.exitCode !== 0 || rows.length !== paths.length || rows.some((r) => r.length !== 4)) {
-    throw new ArmkitError('step-failed', `rpm could not read ${paths.join(', ')}: ${result.stderr.trim()}`);
-  }
-  return rows.map(([name, version, release, arch], i) => ({
-    name: name!,
-    version: version!,
-    release: release!,
-    arch: paths[i]!.endsWith('.src.rpm') ? 'src' : arch!,
-  }));
+/** NAME, VERSION, RELEASE and ARCH of every package, read from its header (a source package's arch is "src"). */
+function describeRpms(paths: string[]): Array<Omit<ArtifactRecord, 'file' | 'size' | 'sha256'>> {
+  return paths.map((path) => {
+    const { name, version, release, arch, source } = readRpmHeader(path);
+    return { name, version, release, arch: source ? 'src' : arch };
+  });
 }
 
 /** The kernel release a chroot's build chose, read from the kmod package's name (PublishStep.releaseFrom). */
@@ -38,11 +28,11 @@ function releaseOf(step: PublishStep, names: string[]): string | undefined {
   return name.slice(step.releaseFrom!.length);
 }
 
-export async function publish(step: PublishStep, runner: Runner): Promise<Manifest> {
+export async function publish(step: PublishStep): Promise<Manifest> {
   const files = step.artifacts.flatMap(expandGlob);
   if (files.length === 0) throw new ArmkitError('step-failed', `The build produced none of ${step.artifacts.join(', ')}.`);
   const known = new Map((step.known ?? []).map((a) => [a.file, a]));
-  const described = files.every((f) => known.has(basename(f))) ? files.map((f) => known.get(basename(f))!) : await describeRpms(files, runner);
+  const described = files.every((f) => known.has(basename(f))) ? files.map((f) => known.get(basename(f))!) : describeRpms(files);
   const release = releaseOf(
     step,
     described.map((d) => d.name),

@@ -27,7 +27,7 @@ export const ARTIFACT_STEPS: Pick<StepKinds, 'fetch' | 'verify' | 'publish'> = {
     programs: () => [],
   },
   publish: {
-    run: (step, ctx) => publish(step, ctx.runner),
+    run: (step) => publish(step),
     shell: (step) =>
       [
         // armkit swaps the whole directory in one rename; the script replaces it too.
@@ -35,6 +35,7 @@ export const ARTIFACT_STEPS: Pick<StepKinds, 'fetch' | 'verify' | 'publish'> = {
         `cp -r ${q(step.logsDir)} ${q(join(step.dest, 'logs'))}`,
         comment(`armkit then writes ${join(step.dest, 'manifest.json')} (name, version, release, arch, size, sha256 of each file)`),
       ].join('\n'),
-    programs: () => ['rpm'],
+    // The packages' names and versions are read from their headers in-process (rpm-file.ts).
+    programs: () => [],
   },
 };

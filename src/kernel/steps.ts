@@ -1,7 +1,8 @@
 /** The step kinds of kernel header trees and modules: extracting Debian's packages, checking trees and modules. */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ARCHES } from '../arch.js';
+import { rpmMember } from '../artifacts/rpm-file.js';
 import { unpackRpm } from '../artifacts/rpm-payload.js';
 import { ArmkitError, mismatch, missing } from '../errors.js';
 import { expandGlob } from '../glob.js';
@@ -104,9 +105,17 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
       }
       if (step.moduleInRpm) {
         const scratch = step.scratch ?? join(dirname(modulePath), 'payload');
+        const member = step.moduleInRpm.replaceAll(KERNEL_RELEASE, release);
         rmSync(scratch, { recursive: true, force: true });
-        await unpackRpm(ctx.runner, modulePath, scratch, { logFile: join(ctx.logsDir, 'payload.log') });
-        modulePath = join(scratch, step.moduleInRpm.replaceAll(KERNEL_RELEASE, release));
+        // armkit's own builds have gzip payloads, read here; others (a chroot's zstd) go through rpm2cpio and cpio.
+        const module = rpmMember(modulePath, member);
+        const unpacked = join(scratch, member);
+        if (module) {
+          mkdirSync(dirname(unpacked), { recursive: true });
+          writeFileSync(unpacked, module);
+        } else if (module === undefined) await unpackRpm(ctx.runner, modulePath, scratch, { logFile: join(ctx.logsDir, 'payload.log') });
+        if (module === null || !existsSync(unpacked)) throw new ArmkitError('verification', `${modulePath} holds no ${member}.`);
+        modulePath = unpacked;
       }
       const facts = checkModule(modulePath, step.arch, release);
       ctx.note(`${step.arch.elf.name}, vermagic ${facts.vermagic}`);
