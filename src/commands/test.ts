@@ -168,6 +168,7 @@ export async function testCommand(recipeName: string, options: TestOptions, env:
         module: recipe.module.name,
         kernel: options.kernel,
         cacheDir: options.cacheDir ? resolve(options.cacheDir) : defaultCacheDir(),
+        dryRun: Boolean(options.dryRun),
         host: env.host,
         runner: env.runner,
         armkitVersion: env.armkitVersion,

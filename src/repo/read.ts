@@ -29,6 +29,8 @@ export interface FromRepoOptions {
   /** The kernel release to test; needed when the repository has packages for several. */
   kernel?: string;
   cacheDir: string;
+  /** A dry run writes nothing into the cache: the view is made in a scratch directory removed when armkit exits. */
+  dryRun?: boolean;
   host: Host;
   runner: Runner;
   armkitVersion: string;
@@ -140,7 +142,10 @@ export async function packagesFromRepo(dir: string, options: FromRepoOptions): P
   const archive = await sourceArchive(files[2]!, options.runner);
 
   const id = createHash('sha256').update(`${binary}\0${arch.rpm}\0${release}`).digest('hex').slice(0, 16);
-  const view = join(options.cacheDir, 'from-repo', `${options.recipe}-${arch.rpm}-${id}`);
+  const viewName = `${options.recipe}-${arch.rpm}-${id}`;
+  const view = options.dryRun ? join(mkdtempSync(join(tmpdir(), 'armkit-from-repo-')), viewName) : join(options.cacheDir, 'from-repo', viewName);
+  // Needed until the command ends (the dry run prints paths in it), and gone however it ends.
+  if (options.dryRun) process.once('exit', () => rmSync(dirname(view), { recursive: true, force: true }));
   mkdirSync(view, { recursive: true });
   // The logs of earlier tests stay; the links and the manifest are made anew.
   for (const name of readdirSync(view)) if (name !== 'logs') rmSync(join(view, name), { recursive: true, force: true });

@@ -7,7 +7,8 @@
  * (--from-repo's selection) as a board's repository would.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { execa } from 'execa';
@@ -350,6 +351,15 @@ describe.skipIf(absent.length > 0)(
         expect(r.exitCode, show(r)).toBe(0);
         const checks = Object.fromEntries((JSON.parse(r.stdout).results as Array<{ name: string; status: string }>).map((c) => [c.name, c.status]));
         expect(checks).toMatchObject({ 'kernel-release': 'pass', 'modules-load': 'pass', 'dev-crypto': 'pass', unload: 'pass' });
+        // A dry run makes its package view in a scratch directory, not in the cache, and removes it.
+        rmSync(join(TEST_CACHE, 'from-repo'), { recursive: true, force: true });
+        const views = () => readdirSync(tmpdir()).filter((f) => f.startsWith('armkit-from-repo-'));
+        const before = views();
+        const dry = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--from-repo', dest, '--dry-run']);
+        expect(dry.exitCode, show(dry)).toBe(0);
+        expect(dry.stdout).toContain('qemu-system-aarch64');
+        expect(existsSync(join(TEST_CACHE, 'from-repo')), 'a dry run wrote into the cache').toBe(false);
+        expect(views(), 'the scratch view outlived the dry run').toEqual(before);
         const both = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--from', view, '--from-repo', dest, '--dry-run']);
         expect(both.exitCode, show(both)).toBe(2);
         expect(both.stderr).toContain('--from and --from-repo: pass one.');
