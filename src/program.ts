@@ -153,7 +153,7 @@ export function buildProgram(): Command {
     .command('install')
     .description('build natively and install onto this system (module, header, modules-load.d, depmod, modprobe)')
     .argument('<recipe>', 'recipe name, e.g. cryptodev');
-  withOptions(install, ['arch', 'kernel', 'source', 'version', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose']);
+  withOptions(install, ['arch', 'kernel', 'source', 'version', 'moduleKey', 'moduleCert', 'recipes', 'cacheDir', 'dryRun', 'json', 'verbose']);
   install.option('--destdir <dir>', 'stage the files under DIR instead (no root needed, nothing loaded)');
   action(install, async ([recipe], options) => {
     const { installCommand } = await import('./commands/install.js');

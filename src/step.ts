@@ -205,6 +205,20 @@ export interface CheckModuleStep extends StepBase {
   scratch?: string;
 }
 
+/**
+ * Signs a built module in place with the kernel's sign-file, with the hash the kernel's CONFIG_MODULE_SIG_HASH names
+ * (read when the step runs: the header tree may be extracted by an earlier step), sha256 when it names none.
+ */
+export interface SignModuleStep extends StepBase {
+  kind: 'sign-module';
+  module: string;
+  /** The sign-file program: the tree's scripts/sign-file, or one built for this host. */
+  signFile: string;
+  key: string;
+  cert: string;
+  kernelDir: string;
+}
+
 /** Moves the staged results into the output directory in one rename and writes manifest.json last. */
 export interface PublishStep extends StepBase {
   kind: 'publish';
@@ -288,6 +302,7 @@ export type Step =
   | CoprBuildStep
   | CheckHeadersStep
   | CheckModuleStep
+  | SignModuleStep
   | PublishStep
   | OpensslSpeedStep
   | TimedBuildStep

@@ -2,12 +2,13 @@
 import { resolve } from 'node:path';
 import { findArch } from '../arch.js';
 import { missing, usageError } from '../errors.js';
+import { resolveModuleSigning, type SigningOptions } from '../kernel/signing.js';
 import { planKmodInstall } from '../plan/kmod.js';
 import { STEP_KINDS } from '../steps/index.js';
 import { type Env, type KmodOptions, resolveKmodInput } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
-export interface InstallOptions extends KmodOptions {
+export interface InstallOptions extends KmodOptions, SigningOptions {
   destdir?: string;
   dryRun?: boolean;
   json?: boolean;
@@ -20,7 +21,9 @@ export async function installCommand(recipeName: string, options: InstallOptions
   }
   const input = await resolveKmodInput(recipeName, { ...options, mode: 'native' }, env);
   const destdir = options.destdir ? resolve(options.destdir) : undefined;
-  const plan = planKmodInstall({ ...input, destdir, runningRelease: env.host.kernelRelease });
+  // Secure Boot: the module is signed before it is installed, and the signature checked against the certificate.
+  const signing = resolveModuleSigning(options, input.kernel.dir, env.host);
+  const plan = planKmodInstall({ ...input, ...(signing ? { signing } : {}), destdir, runningRelease: env.host.kernelRelease });
   if (options.dryRun) return await printPlan(plan, Boolean(options.json));
   if (!destdir && !env.host.isRoot) {
     throw missing('Installing into the running system needs root: run it with sudo, or stage the files with --destdir DIR.');

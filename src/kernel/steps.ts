@@ -14,6 +14,13 @@ import { checkModule } from './module-check.js';
 import { SIGNATURE_MAGIC, splitSignature } from './signing.js';
 import { assertTreeArch, inspectHeaderTree, treeTools } from './tree.js';
 
+/** The hash the kernel signs modules with (CONFIG_MODULE_SIG_HASH), as kbuild's modules_sign reads it; sha256 if unset. */
+export function moduleSigHash(kernelDir: string): string {
+  const config = join(kernelDir, '.config');
+  const value = existsSync(config) ? /^CONFIG_MODULE_SIG_HASH="([^"\n]*)"$/m.exec(readFileSync(config, 'utf8'))?.[1] : undefined;
+  return value && /^[a-z0-9-]+$/.test(value) ? value : 'sha256';
+}
+
 function single(pattern: string): string {
   const matches = expandGlob(pattern);
   if (matches.length !== 1) {
@@ -60,7 +67,7 @@ async function checkSignature(ctx: StepContext, modulePath: string, signature: {
   if (r.exitCode !== 0) throw mismatch(`The signature on ${modulePath} was not made by the key of the certificate of ${signature.signer}.`, r.tail);
 }
 
-export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'check-module'> = {
+export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'check-module' | 'sign-module'> = {
   'extract-debs': {
     async run(step, ctx) {
       const debs = readdirSync(step.dir)
@@ -151,5 +158,14 @@ export const KERNEL_STEPS: Pick<StepKinds, 'extract-debs' | 'check-headers' | 'c
       ...(step.release === KERNEL_RELEASE ? ['rpm'] : []),
       ...(step.signature ? ['openssl'] : []),
     ],
+  },
+  'sign-module': {
+    async run(step, ctx) {
+      await ctx.runner.run([step.signFile, moduleSigHash(step.kernelDir), step.key, step.cert, step.module], { logFile: join(ctx.logsDir, 'sign-file.log') });
+    },
+    shell: (step) =>
+      `${q(step.signFile)} "$(sed -n 's/^CONFIG_MODULE_SIG_HASH="\\(.*\\)"$/\\1/p' ${q(join(step.kernelDir, '.config'))} | grep . || echo sha256)" ${q(step.key)} ${q(step.cert)} ${q(step.module)}`,
+    // sign-file is a path (the tree's, or one an earlier step builds), not a program looked up on PATH.
+    programs: () => [],
   },
 };

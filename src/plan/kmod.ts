@@ -107,6 +107,8 @@ export interface InstallPlanInput extends KmodPlanInput {
   destdir?: string;
   /** Release of the running kernel: modprobe only makes sense for it. */
   runningRelease: string;
+  /** Sign the module with this key before installing it, then check the signature against the certificate. */
+  signing?: ModuleSigning;
 }
 
 export function sourceVersion(source: SourceInput): string {
@@ -252,6 +254,19 @@ export function renderModulesLoad(recipe: KmodRecipe): string {
 /** /etc/modprobe.d/<name>.conf of a DKMS recipe: its MODULES_CONF lines. */
 export function renderModprobeConf(recipe: KmodRecipe, lines: string[]): string {
   return renderTemplate('kmod/modprobe.conf.ejs', { package: recipe.package, lines });
+}
+
+/** A tree that ships sign-file only as source: the step that builds it for this host, at `path`. */
+function buildSignFile(signing: ModuleSigning | undefined, path: string): Step[] {
+  if (!signing || !('source' in signing.signFile)) return [];
+  return [
+    {
+      kind: 'exec',
+      title: "Build the kernel's sign-file for this host",
+      argv: ['gcc', '-O2', '-o', path, signing.signFile.source, '-lcrypto'],
+      log: 'sign-file.log',
+    },
+  ];
 }
 
 /** What signing runs: sign-file links libcrypto, built here when the tree has only its source; openssl checks it. */
@@ -431,16 +446,7 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
         ]
       : []),
     { kind: 'write', title: `Render ${recipe.package}.spec`, path: specFile, content: renderKmodSpec(input, src.file, src.topdir) },
-    ...(signing && 'source' in signing.signFile
-      ? [
-          {
-            kind: 'exec',
-            title: "Build the kernel's sign-file for this host",
-            argv: ['gcc', '-O2', '-o', signFile, signing.signFile.source, '-lcrypto'],
-            log: 'sign-file.log',
-          } as Step,
-        ]
-      : []),
+    ...buildSignFile(signing, signFile),
     ...engine.steps,
     ...packagedModules(input).map(
       (m): Step => ({
@@ -534,14 +540,29 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
   const make = ['make', `-j${input.jobs}`, `${make0.vars.kernelDir}=${kernel.dir}`];
   if (input.mode === 'cross') make.push(`${make0.vars.arch}=${arch.kernelArch}`, `${make0.vars.crossCompile}=${input.crossPrefix}`);
   make.push(make0.target);
+  steps.push({ kind: 'exec', title: `make ${make0.target} against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' });
+  const signing = input.signing;
+  if (signing) {
+    // As in a build's spec: the tree's sign-file, or its source built for this host first.
+    const signFile = 'source' in signing.signFile ? join(work, 'sign-file') : join(kernel.dir, 'scripts/sign-file');
+    steps.push(...buildSignFile(signing, signFile), {
+      kind: 'sign-module',
+      title: `Sign ${recipe.module.name}.ko (${signing.signer})`,
+      module: join(srcDir, built),
+      signFile,
+      key: signing.key,
+      cert: signing.cert,
+      kernelDir: kernel.dir,
+    });
+  }
   steps.push(
-    { kind: 'exec', title: `make ${make0.target} against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' },
     {
       kind: 'check-module',
-      title: `Check ${recipe.module.name}.ko is ${arch.elf.name} for ${kernel.release}`,
+      title: `Check ${recipe.module.name}.ko is ${arch.elf.name} for ${kernel.release}${signing ? `, signed by ${signing.signer}` : ''}`,
       path: join(srcDir, built),
       arch,
       release: kernel.release,
+      ...(signing ? { signature: { certPem: signing.certPem, signer: signing.signer } } : {}),
     },
     { kind: 'exec', title: `Install ${moduleDest}`, argv: ['install', '-D', '-m', '0644', join(srcDir, built), moduleDest], log: 'install.log' },
   );
@@ -557,7 +578,7 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
       content: renderModulesLoad(recipe),
     });
   }
-  const warnings: string[] = [];
+  const warnings: string[] = [...(signing?.warnings ?? [])];
   if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path));
   if (!input.destdir) {
     steps.push({ kind: 'exec', title: `depmod -a ${kernel.release}`, argv: ['depmod', '-a', kernel.release], log: 'depmod.log' });
@@ -573,7 +594,14 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
     summary: `install ${recipe.name} ${version} for Linux ${kernel.release} into ${root}`,
     logsDir,
     warnings,
-    requires: ['make', 'install', ...toolchainPrograms(input.crossPrefix), ...kernelPrepareTools(kernel), ...(input.destdir ? [] : ['depmod', 'modprobe'])],
+    requires: [
+      'make',
+      'install',
+      ...toolchainPrograms(input.crossPrefix),
+      ...kernelPrepareTools(kernel),
+      ...signingTools(signing),
+      ...(input.destdir ? [] : ['depmod', 'modprobe']),
+    ],
     steps,
   };
 }

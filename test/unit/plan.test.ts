@@ -410,6 +410,41 @@ describe('planKmodInstall', () => {
     expect(plan.requires).toContain('gcc');
   });
 
+  it('with a module key: signs the built module (sign-file built first when the tree has its source), then checks the signer', () => {
+    const signing = {
+      key: '/keys/k.pem',
+      cert: '/keys/c.der',
+      certPem: 'PEM',
+      signer: 'Board key',
+      serial: '01',
+      certSha256: 'f'.repeat(64),
+      signFile: { tree: true as const },
+      warnings: ['a warning from the key'],
+    };
+    const work = workDirFor(install(), 'install', '/');
+    const tree = planKmodInstall(install({ signing }));
+    const kinds = tree.steps.map((s) => s.kind);
+    expect(kinds.slice(4, 7)).toEqual(['exec', 'sign-module', 'check-module']);
+    expect(stepsOf(tree, 'sign-module')[0]).toMatchObject({
+      module: `${work}/src/cryptodev.ko`,
+      signFile: `${arm64Kernel.dir}/scripts/sign-file`,
+      key: '/keys/k.pem',
+      cert: '/keys/c.der',
+      kernelDir: arm64Kernel.dir,
+    });
+    expect(stepsOf(tree, 'check-module')[0]!.signature).toEqual({ certPem: 'PEM', signer: 'Board key' });
+    expect(tree.warnings).toContain('a warning from the key');
+    expect(tree.requires).toContain('openssl');
+    const source = planKmodInstall(install({ signing: { ...signing, signFile: { source: '/tree/scripts/sign-file.c' } } }));
+    const build = stepsOf(source, 'exec').find((s) => s.argv[0] === 'gcc')!;
+    expect(build.argv).toEqual(['gcc', '-O2', '-o', `${work}/sign-file`, '/tree/scripts/sign-file.c', '-lcrypto']);
+    expect(stepsOf(source, 'sign-module')[0]!.signFile).toBe(`${work}/sign-file`);
+    expect(source.requires).toContain('gcc');
+    // Without a key: no signing step, and the check asks for no signature.
+    expect(planKmodInstall(install()).steps.some((s) => s.kind === 'sign-module')).toBe(false);
+    expect(stepsOf(planKmodInstall(install()), 'check-module')[0]!.signature).toBeUndefined();
+  });
+
   it('copies a directory source and warns about the checksum', () => {
     const plan = planKmodInstall(install({ source: { kind: 'directory', path: '/src/cryptodev', version: '1.14' } }));
     expect(plan.steps.map((s) => s.kind).slice(0, 4)).toEqual(['remove', 'mkdir', 'copy', 'exec']);
