@@ -32,8 +32,6 @@ export const SUPPORTED_FIELDS = [
 
 /** DKMS fields armkit does not act on, and what that means for the packages. */
 export const UNSUPPORTED_FIELDS: Record<string, string> = {
-  PRE_BUILD: 'a script DKMS runs before make; armkit does not run it',
-  POST_BUILD: 'a script DKMS runs after make; armkit does not run it',
   POST_ADD: 'a script DKMS runs when the source is added; armkit does not run it',
   PRE_INSTALL: 'a script DKMS runs before installing; the kmod package has no such scriptlet',
   POST_INSTALL: 'a script DKMS runs after installing; the kmod package has no such scriptlet',
@@ -76,6 +74,12 @@ export interface DkmsBuild {
   autoinstall: boolean;
   /** MODULES_CONF lines, for /etc/modprobe.d/<package>.conf. */
   modprobeConf: string[];
+  /**
+   * PRE_BUILD and POST_BUILD: a script of the source tree and its arguments, run in the build directory before and
+   * after make (DKMS runs them there, and skips one that is not executable). The first word is the script's path.
+   */
+  preBuild?: MakeWord[];
+  postBuild?: MakeWord[];
   /** Fields armkit does not act on, each with what that means. */
   unsupported: string[];
   /** What the user should know (renamed version, default locations). */
@@ -297,6 +301,19 @@ export function interpretDkms(vars: DkmsVariables, ctx: DkmsContext, what: strin
     if (/[\u0000-\u001f\u007f]/.test(line) || /%/.test(line)) refuse(what, 'MODULES_CONF', line, 'must be one line of modprobe.d text without %');
   }
 
+  // PRE_BUILD/POST_BUILD="script args": DKMS runs $build_dir/script with the words split, from the build directory.
+  const hook = (field: 'PRE_BUILD' | 'POST_BUILD'): MakeWord[] | undefined => {
+    const line = get(field);
+    if (line === undefined || line.trim() === '') return undefined;
+    const words = makeWords(line, ctx, packageName, dkmsVersion, what, field);
+    const script = words[0]!;
+    if (script.length !== 1 || !('text' in script[0]!)) refuse(what, field, line, 'must start with a script inside the source tree');
+    relPath(script[0].text, what, field);
+    return [[{ text: script[0].text.replace(/^\.\//, '') }], ...words.slice(1)];
+  };
+  const preBuild = hook('PRE_BUILD');
+  const postBuild = hook('POST_BUILD');
+
   const unsupported = Object.keys(UNSUPPORTED_FIELDS)
     .filter((f) => vars.has(f))
     .map((f) => `${f} (${UNSUPPORTED_FIELDS[f]})`);
@@ -310,6 +327,8 @@ export function interpretDkms(vars: DkmsVariables, ctx: DkmsContext, what: strin
     exclusiveConfig,
     autoinstall: /^y(es)?$/i.test(get('AUTOINSTALL') ?? ''),
     modprobeConf,
+    ...(preBuild ? { preBuild } : {}),
+    ...(postBuild ? { postBuild } : {}),
     unsupported,
     notes,
   };

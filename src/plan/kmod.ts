@@ -239,6 +239,8 @@ export function renderKmodSpec(input: KmodPlanInput, source0: string, topdir: st
     patches: input.dkms?.patches ?? [],
     exclusiveConfig: input.dkms?.exclusiveConfig ?? [],
     dkmsMake: input.dkms?.make ?? false,
+    dkmsPreBuild: input.dkms?.preBuild ?? false,
+    dkmsPostBuild: input.dkms?.postBuild ?? false,
     makeVars: recipe.make.vars,
     makeTarget: recipe.make.target,
     headers: recipe.headers,

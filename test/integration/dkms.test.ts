@@ -77,6 +77,11 @@ describe('recipe import dkms DIR: the suite module', () => {
     ]);
     // The kernel's own words: the patch (PATCH_MATCH matched 6.x) and MODULES_CONF's option reached the module.
     expect(serial).toContain('armkit_dkms_b: a says 42, greeting 2 (patched)');
+    // PRE_BUILD ran before make for this kernel (module a includes what it wrote), POST_BUILD after it.
+    expect(serial).toContain(`armkit_dkms_a: loaded (pre-build ran for ${release})`);
+    expect(readFileSync(join(doc.out, 'logs', 'rpmbuild.log'), 'utf8')).toContain(
+      'armkit-dkms-mini post-build: a/armkit_dkms_a.ko and b/armkit_dkms_b.ko are built',
+    );
   });
 
   it('refuses a dkms.conf a shell would be needed to read, and an arch the package excludes, as armkit errors', async () => {

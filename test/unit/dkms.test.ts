@@ -47,6 +47,10 @@ describe('evaluateDkmsConf: bash sources the fragment, the variables come back a
     expect(d.modprobeConf).toEqual(['options armkit_dkms_b greeting=2']);
     expect(d.autoinstall).toBe(true);
     expect(d.unsupported.join(' ')).toContain('POST_INSTALL');
+    // PRE_BUILD and POST_BUILD are run now: the script (its ./ dropped) and its words, ${kernelver} expanded.
+    expect(d.unsupported.join(' ')).not.toMatch(/PRE_BUILD|POST_BUILD/);
+    expect(d.preBuild).toEqual([[{ text: 'pre-build.sh' }], [{ text: '6.1.0-57-arm64' }]]);
+    expect(d.postBuild).toEqual([[{ text: 'post-build.sh' }]]);
     // ${kernel_source_dir} and $dkms_tree/NAME/VERSION/build became the places armkit fills in per build.
     expect(d.make).toEqual([[{ text: 'make' }], [{ text: '-C' }], [{ token: 'kernel_dir' }], [{ text: 'M=' }, { token: 'build_dir' }], [{ text: 'modules' }]]);
   });
@@ -145,6 +149,19 @@ describe('interpretDkms: what the fields mean, refused when they are not plain',
     expect(error.message).toContain(words);
   });
 
+  it('refuses a PRE_BUILD or POST_BUILD that is no script of the source tree, or has shell syntax', async () => {
+    for (const [line, why] of [
+      ['PRE_BUILD="/usr/bin/curl evil"', 'must be a plain relative path inside the source tree'],
+      ['POST_BUILD="../outside.sh"', 'must be a plain relative path inside the source tree'],
+      ['PRE_BUILD="configure; rm -rf /"', 'characters a shell would interpret'],
+      ['PRE_BUILD="${kernel_source_dir}/scripts/x"', 'must start with a script inside the source tree'],
+    ]) {
+      const error = await refusal(read(`PACKAGE_NAME=x\nPACKAGE_VERSION=1\n${line}\n`));
+      expect(error.kind, line).toBe('recipe');
+      expect(error.message, line).toContain(why);
+    }
+  });
+
   it('splits quoted make words and finds the build directory inside a word', () => {
     const words = makeWords(`make 'KCPPFLAGS=-DX=1' M=/var/lib/dkms/p/1/build/src`, ctx, 'p', '1', 't', 'MAKE[0]');
     expect(words).toEqual([[{ text: 'make' }], [{ text: 'KCPPFLAGS=-DX=1' }], [{ text: 'M=' }, { token: 'build_dir' }, { text: '/src' }]]);
@@ -200,6 +217,17 @@ describe('a DKMS recipe in the kmod planner', () => {
       'make %{?_smp_mflags} KERNELRELEASE=%{kernel_release} -C %{kernel_dir} M="$PWD" modules %{?kernel_arch:ARCH=%{kernel_arch}} %{?cross_compile:CROSS_COMPILE=%{cross_compile}}',
     );
     expect(spec).toContain('/lib/modules/%{kernel_release}/extra/armkit-dkms-mini/b/armkit_dkms_b.ko');
+    // PRE_BUILD before make and POST_BUILD after it, from the build directory, skipped (as DKMS does) when not executable.
+    const pre = spec.findIndex((l) => l.startsWith('if [ -x pre-build.sh ]'));
+    const make = spec.findIndex((l) => l.startsWith('make %{?_smp_mflags}'));
+    const post = spec.findIndex((l) => l.startsWith('if [ -x post-build.sh ]'));
+    expect(spec[pre]).toBe(
+      "if [ -x pre-build.sh ]; then ./pre-build.sh 6.1.0-57-arm64; else echo 'armkit: dkms.conf PRE_BUILD script pre-build.sh is not executable: skipped, as DKMS does' >&2; fi",
+    );
+    expect(spec[post]).toContain('then ./post-build.sh; else');
+    expect(pre).toBeGreaterThan(0);
+    expect(make).toBeGreaterThan(pre);
+    expect(post).toBeGreaterThan(make);
     expect(spec).toContain('%config(noreplace) %{_sysconfdir}/modprobe.d/%{kmod_name}.conf');
     // No header, no devel package.
     expect(spec.some((l) => l.startsWith('%package devel'))).toBe(false);
