@@ -333,3 +333,12 @@ export function interpretDkms(vars: DkmsVariables, ctx: DkmsContext, what: strin
     notes,
   };
 }
+
+/** Why BUILD_EXCLUSIVE_CONFIG excludes a kernel of this configuration (its CONFIG_ symbols set to y or m), if it does. */
+export function excludedByConfig(exclusiveConfig: string[], config: Set<string>): string | undefined {
+  for (const c of exclusiveConfig) {
+    if (c.startsWith('!') && config.has(c.slice(1))) return `it sets ${c.slice(1)}`;
+    if (!c.startsWith('!') && !config.has(c)) return `it lacks ${c}`;
+  }
+  return undefined;
+}

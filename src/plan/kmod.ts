@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import type { Arch } from '../arch.js';
-import type { DkmsBuild } from '../dkms/model.js';
+import type { DkmsBuild, MakeWord } from '../dkms/model.js';
 import type { EngineName, Mode } from '../engines/engine.js';
 import { ENGINES } from '../engines/index.js';
 import { usageError } from '../errors.js';
@@ -503,71 +503,141 @@ export function planKmodBuild(input: BuildPlanInput): Plan {
   };
 }
 
-export function planKmodInstall(input: InstallPlanInput): Plan {
-  const { recipe, arch, kernel } = input;
-  if (recipe.dkms || input.dkms) {
-    throw usageError(
-      `armkit install builds one-module recipes with their own make interface; ${recipe.name} is a DKMS recipe: build its kmod package with "armkit build ${recipe.name}" and install that.`,
+/** The words of a dkms.conf command for a build in `srcDir` against `kernelDir` (the spec says %{kernel_dir} and "$PWD"). */
+function dkmsArgv(words: MakeWord[], kernelDir: string, srcDir: string): string[] {
+  return words.map((w) => w.map((p) => ('text' in p ? p.text : p.token === 'kernel_dir' ? kernelDir : srcDir)).join(''));
+}
+
+/** PRE_BUILD/POST_BUILD as DKMS runs them: from the build directory, skipped with a warning when not executable. */
+function dkmsHook(field: 'PRE_BUILD' | 'POST_BUILD', words: MakeWord[], kernelDir: string, srcDir: string): Step {
+  const [script, ...args] = dkmsArgv(words, kernelDir, srcDir);
+  return {
+    kind: 'exec',
+    title: `dkms.conf ${field}: ${script}`,
+    // The script and its words are arguments of a fixed shell line, never part of it.
+    argv: [
+      'sh',
+      '-c',
+      `if [ -x "$1" ]; then exec "$@"; fi; echo "armkit: dkms.conf ${field} script $1 is not executable: skipped, as DKMS does" >&2`,
+      'sh',
+      `./${script}`,
+      ...args,
+    ],
+    cwd: srcDir,
+    log: 'make.log',
+  };
+}
+
+/** How the source reaches `srcDir` for an install: copied, unpacked, or (a DKMS .deb) its tree taken out of the package. */
+function installSourceSteps(input: InstallPlanInput, work: string, srcDir: string): Step[] {
+  const { source } = input;
+  if (source.kind === 'directory') return [{ kind: 'copy', title: `Copy ${source.path}`, from: source.path, to: srcDir }];
+  const steps: Step[] = [];
+  const archive = source.kind === 'recipe' ? (source.file ?? cachedSource(input.cacheDir, source.source)) : source.path;
+  if (source.kind === 'recipe') {
+    const s = source.source;
+    steps.push(
+      source.file
+        ? { kind: 'verify', title: `Verify ${source.file} is ${s.file}`, path: source.file, sha256: s.sha256 }
+        : { kind: 'fetch', title: `Fetch ${s.file}`, url: s.url, dest: archive, sha256: s.sha256 },
     );
+    if (s.deb) {
+      const root = join(work, 'DEB');
+      return [
+        ...steps,
+        { kind: 'mkdir', title: 'Create the directory it unpacks into', path: root },
+        { kind: 'exec', title: `Unpack ${s.file}`, argv: ['dpkg-deb', '-x', archive, root], log: 'dpkg-deb.log' },
+        { kind: 'copy', title: `Take ${s.deb} out of ${s.file}`, from: join(root, s.deb), to: srcDir },
+      ];
+    }
   }
-  const make0 = recipe.make;
-  const built = recipe.module.built;
-  const installDir = recipe.module.installDir;
+  steps.push({ kind: 'unpack', title: `Unpack ${basename(archive)}`, archive, dest: srcDir });
+  return steps;
+}
+
+/** A built module on its way to /lib/modules: where make left it, its name and its directory there. */
+interface BuiltModule {
+  name: string;
+  built: string;
+  dest: string;
+}
+
+/** A DKMS recipe's build, as DKMS runs it: patches, PRE_BUILD, its make command, POST_BUILD. */
+function dkmsBuildSteps(dkms: DkmsBuild, input: InstallPlanInput, srcDir: string): Step[] {
+  const { kernel } = input;
+  const steps: Step[] = dkms.patches.map((p) => ({
+    kind: 'exec',
+    title: `Apply patches/${p}`,
+    argv: ['patch', '-p1', '-i', join(srcDir, 'patches', p)],
+    cwd: srcDir,
+    log: 'patch.log',
+  }));
+  if (dkms.preBuild) steps.push(dkmsHook('PRE_BUILD', dkms.preBuild, kernel.dir, srcDir));
+  const make = dkmsArgv(dkms.make, kernel.dir, srcDir);
+  // As the spec runs it (and DKMS does): a bare "make" gets the jobs and the kernel release.
+  if (make[0] === 'make') make.splice(1, 0, `-j${input.jobs}`, `KERNELRELEASE=${kernel.release}`);
+  steps.push({ kind: 'exec', title: `dkms.conf make against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' });
+  if (dkms.postBuild) steps.push(dkmsHook('POST_BUILD', dkms.postBuild, kernel.dir, srcDir));
+  return steps;
+}
+
+export function planKmodInstall(input: InstallPlanInput): Plan {
+  const { recipe, arch, kernel, dkms } = input;
+  if (recipe.dkms && !dkms) throw usageError(`${recipe.name} is a DKMS recipe whose dkms.conf was not read for Linux ${kernel.release}.`);
   const version = sourceVersion(input.source);
   const work = workDirFor(input, 'install', input.destdir ?? '/');
   const srcDir = join(work, 'src');
   const logsDir = join(work, 'logs');
   const root = input.destdir ?? '/';
-  const moduleDest = join(root, 'lib/modules', kernel.release, 'extra', installDir, `${recipe.module.name}.ko`);
 
   const steps: Step[] = [
     { kind: 'remove', title: 'Clear the work directory', path: work },
     { kind: 'mkdir', title: 'Create the log directory', path: logsDir },
     ...kernel.prepare,
+    ...installSourceSteps(input, work, srcDir),
   ];
-  if (input.source.kind === 'directory') {
-    steps.push({ kind: 'copy', title: `Copy ${input.source.path}`, from: input.source.path, to: srcDir });
+  let modules: BuiltModule[];
+  if (dkms) {
+    steps.push(...dkmsBuildSteps(dkms, input, srcDir));
+    modules = dkms.modules;
   } else {
-    const archive = input.source.kind === 'recipe' ? (input.source.file ?? cachedSource(input.cacheDir, input.source.source)) : input.source.path;
-    if (input.source.kind === 'recipe') {
-      const s = input.source.source;
-      steps.push(
-        input.source.file
-          ? { kind: 'verify', title: `Verify ${input.source.file} is ${s.file}`, path: input.source.file, sha256: s.sha256 }
-          : { kind: 'fetch', title: `Fetch ${s.file}`, url: s.url, dest: archive, sha256: s.sha256 },
-      );
-    }
-    steps.push({ kind: 'unpack', title: `Unpack ${basename(archive)}`, archive, dest: srcDir });
+    const make0 = recipe.make;
+    const make = ['make', `-j${input.jobs}`, `${make0.vars.kernelDir}=${kernel.dir}`];
+    if (input.mode === 'cross') make.push(`${make0.vars.arch}=${arch.kernelArch}`, `${make0.vars.crossCompile}=${input.crossPrefix}`);
+    make.push(make0.target);
+    steps.push({ kind: 'exec', title: `make ${make0.target} against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' });
+    modules = [{ name: recipe.module.name, built: recipe.module.built, dest: join('extra', recipe.module.installDir) }];
   }
-  const make = ['make', `-j${input.jobs}`, `${make0.vars.kernelDir}=${kernel.dir}`];
-  if (input.mode === 'cross') make.push(`${make0.vars.arch}=${arch.kernelArch}`, `${make0.vars.crossCompile}=${input.crossPrefix}`);
-  make.push(make0.target);
-  steps.push({ kind: 'exec', title: `make ${make0.target} against Linux ${kernel.release}`, argv: make, cwd: srcDir, log: 'make.log' });
   const signing = input.signing;
-  if (signing) {
-    // As in a build's spec: the tree's sign-file, or its source built for this host first.
-    const signFile = 'source' in signing.signFile ? join(work, 'sign-file') : join(kernel.dir, 'scripts/sign-file');
-    steps.push(...buildSignFile(signing, signFile), {
-      kind: 'sign-module',
-      title: `Sign ${recipe.module.name}.ko (${signing.signer})`,
-      module: join(srcDir, built),
-      signFile,
-      key: signing.key,
-      cert: signing.cert,
-      kernelDir: kernel.dir,
-    });
+  // As in a build's spec: the tree's sign-file, or its source built for this host first.
+  const signFile = signing && ('source' in signing.signFile ? join(work, 'sign-file') : join(kernel.dir, 'scripts/sign-file'));
+  if (signing && signFile) steps.push(...buildSignFile(signing, signFile));
+  for (const m of modules) {
+    const built = join(srcDir, m.built);
+    const moduleDest = join(root, 'lib/modules', kernel.release, m.dest, `${m.name}.ko`);
+    if (signing && signFile) {
+      steps.push({
+        kind: 'sign-module',
+        title: `Sign ${m.name}.ko (${signing.signer})`,
+        module: built,
+        signFile,
+        key: signing.key,
+        cert: signing.cert,
+        kernelDir: kernel.dir,
+      });
+    }
+    steps.push(
+      {
+        kind: 'check-module',
+        title: `Check ${m.name}.ko is ${arch.elf.name} for ${kernel.release}${signing ? `, signed by ${signing.signer}` : ''}`,
+        path: built,
+        arch,
+        release: kernel.release,
+        ...(signing ? { signature: { certPem: signing.certPem, signer: signing.signer } } : {}),
+      },
+      { kind: 'exec', title: `Install ${moduleDest}`, argv: ['install', '-D', '-m', '0644', built, moduleDest], log: 'install.log' },
+    );
   }
-  steps.push(
-    {
-      kind: 'check-module',
-      title: `Check ${recipe.module.name}.ko is ${arch.elf.name} for ${kernel.release}${signing ? `, signed by ${signing.signer}` : ''}`,
-      path: join(srcDir, built),
-      arch,
-      release: kernel.release,
-      ...(signing ? { signature: { certPem: signing.certPem, signer: signing.signer } } : {}),
-    },
-    { kind: 'exec', title: `Install ${moduleDest}`, argv: ['install', '-D', '-m', '0644', join(srcDir, built), moduleDest], log: 'install.log' },
-  );
   for (const h of recipe.headers) {
     const to = join(root, 'usr/include', h.to);
     steps.push({ kind: 'exec', title: `Install ${to}`, argv: ['install', '-D', '-m', '0644', join(srcDir, h.from), to], log: 'install.log' });
@@ -580,11 +650,22 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
       content: renderModulesLoad(recipe),
     });
   }
+  if (dkms?.modprobeConf.length) {
+    steps.push({
+      kind: 'write',
+      title: `Write modprobe.d/${recipe.package}.conf (MODULES_CONF)`,
+      path: join(root, 'etc/modprobe.d', `${recipe.package}.conf`),
+      content: renderModprobeConf(recipe, dkms.modprobeConf),
+    });
+  }
   const warnings: string[] = [...(signing?.warnings ?? [])];
   if (input.source.kind !== 'recipe') warnings.push(noChecksumWarning(input.source.path));
   if (!input.destdir) {
     steps.push({ kind: 'exec', title: `depmod -a ${kernel.release}`, argv: ['depmod', '-a', kernel.release], log: 'depmod.log' });
-    if (kernel.release === input.runningRelease) {
+    if (dkms) {
+      // As DKMS installs: the modules are in place for modprobe and udev, nothing is loaded.
+      warnings.push(`Installed, not loaded (as DKMS installs): load with modprobe ${modules.map((m) => m.name).join(', ')}.`);
+    } else if (kernel.release === input.runningRelease) {
       steps.push({ kind: 'exec', title: `modprobe ${recipe.module.name}`, argv: ['modprobe', recipe.module.name], log: 'modprobe.log' });
     } else {
       warnings.push(`Linux ${kernel.release} is not the running kernel (${input.runningRelease}): the module will load when that kernel boots.`);
@@ -602,6 +683,8 @@ export function planKmodInstall(input: InstallPlanInput): Plan {
       ...toolchainPrograms(input.crossPrefix),
       ...kernelPrepareTools(kernel),
       ...signingTools(signing),
+      ...(dkms?.patches.length ? ['patch'] : []),
+      ...(input.source.kind === 'recipe' && input.source.source.deb ? ['dpkg-deb'] : []),
       ...(input.destdir ? [] : ['depmod', 'modprobe']),
     ],
     steps,

@@ -5,7 +5,7 @@
  * then `build` (rpmbuild, the cross compiler, Debian's headers) and `test` (a QEMU guest of the target kernel:
  * installed, every module loads, every module unloads).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { armkit, ROOT, show, tempDir } from '../helpers/cli.js';
@@ -82,6 +82,39 @@ describe('recipe import dkms DIR: the suite module', () => {
     expect(readFileSync(join(doc.out, 'logs', 'rpmbuild.log'), 'utf8')).toContain(
       'armkit-dkms-mini post-build: a/armkit_dkms_a.ko and b/armkit_dkms_b.ko are built',
     );
+  });
+
+  it('armkit install: builds as DKMS does (patch, PRE_BUILD, make, POST_BUILD) and installs both modules and modprobe.d', async () => {
+    const recipes = tempDir('dkms-install-recipes');
+    expect((await armkit(['recipe', 'import', 'dkms', FIXTURE, '--out', recipes])).exitCode).toBe(0);
+    const root = tempDir('dkms-install-root');
+    const dry = await armkit(['install', 'armkit-dkms-mini', '--recipes', recipes, '--kernel', 'debian:latest', '--destdir', root, '--dry-run']);
+    expect(dry.exitCode, show(dry)).toBe(0);
+    expect(dry.stdout).toContain('patch -p1 -i');
+    expect(existsSync(join(root, 'lib')), 'a dry run installed something').toBe(false);
+    const r = await armkit(['install', 'armkit-dkms-mini', '--recipes', recipes, '--kernel', 'debian:latest', '--destdir', root]);
+    expect(r.exitCode, show(r)).toBe(0);
+    const release = /for Linux (\S+) into/.exec(r.stderr)![1]!;
+    const a = join(root, 'lib/modules', release, 'extra/armkit-dkms-mini/armkit_dkms_a.ko');
+    const b = join(root, 'lib/modules', release, 'extra/armkit-dkms-mini/b/armkit_dkms_b.ko');
+    // PRE_BUILD wrote the header module a prints, the patch reached module b, POST_BUILD saw both modules.
+    expect(readFileSync(a).includes(`pre-build ran for ${release}`)).toBe(true);
+    expect(readFileSync(b).includes('(patched)')).toBe(true);
+    expect(r.stderr).not.toContain('is not executable');
+    expect(readFileSync(join(root, 'etc/modprobe.d/armkit-dkms-mini.conf'), 'utf8')).toContain('options armkit_dkms_b greeting=2');
+
+    // BUILD_EXCLUSIVE_CONFIG naming an option the kernel lacks: refused before anything is built.
+    const excluded = tempDir('dkms-exclusive');
+    cpSync(FIXTURE, excluded, { recursive: true });
+    writeFileSync(join(excluded, 'dkms.conf'), `${readFileSync(join(FIXTURE, 'dkms.conf'), 'utf8')}BUILD_EXCLUSIVE_CONFIG="CONFIG_ARMKIT_NO_SUCH_OPTION"\n`);
+    const exRecipes = tempDir('dkms-exclusive-recipes');
+    expect((await armkit(['recipe', 'import', 'dkms', excluded, '--out', exRecipes])).exitCode).toBe(0);
+    const exRoot = tempDir('dkms-exclusive-root');
+    const refused = await armkit(['install', 'armkit-dkms-mini', '--recipes', exRecipes, '--kernel', 'debian:latest', '--destdir', exRoot]);
+    expect(refused.exitCode, show(refused)).toBe(2);
+    expect(refused.stderr).toContain('BUILD_EXCLUSIVE_CONFIG excludes Linux');
+    expect(refused.stderr).toContain('it lacks CONFIG_ARMKIT_NO_SUCH_OPTION');
+    expect(existsSync(join(exRoot, 'lib'))).toBe(false);
   });
 
   it('refuses a dkms.conf a shell would be needed to read, and an arch the package excludes, as armkit errors', async () => {

@@ -12,9 +12,10 @@ import { interpretDkms, makeWords } from '../../src/dkms/model.js';
 import { ArmkitError } from '../../src/errors.js';
 import { dependencyClosure, loadOrder, modinfoOf, parseModulesDep } from '../../src/guest/modules.js';
 import { kmodCheckNames } from '../../src/plan/guest-kmod.js';
-import { packagedModules, renderKmodSpec } from '../../src/plan/kmod.js';
+import { packagedModules, planKmodInstall, renderKmodSpec, workDirFor } from '../../src/plan/kmod.js';
 import { createRunner } from '../../src/proc/runner.js';
 import { kmodRecipeSchema } from '../../src/recipes/schema.js';
+import type { ExecStep } from '../../src/step.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test/fixtures/dkms-mini');
@@ -168,46 +169,52 @@ describe('interpretDkms: what the fields mean, refused when they are not plain',
   });
 });
 
+/** The suite's DKMS tree as the planner sees it for Linux 6.1.0-57-arm64 (aarch64, cross). */
+async function dkmsInput() {
+  const d = await read(readFileSync(join(FIXTURE, 'dkms.conf'), 'utf8'));
+  const recipe = kmodRecipeSchema.parse({
+    name: 'armkit-dkms-mini',
+    kind: 'kmod',
+    package: 'armkit-dkms-mini',
+    summary: 's',
+    description: 'd',
+    homepage: 'https://example.org/',
+    license: 'GPL',
+    release: 1,
+    sources: [
+      {
+        version: '0.2',
+        url: 'file:///x.tar.gz',
+        file: 'x.tar.gz',
+        sha256: 'a'.repeat(64),
+        topdir: 'armkit-dkms-mini-0.2',
+        kernels: '>=0.0.0',
+        date: '2026-01-01',
+      },
+    ],
+    module: { name: 'armkit-dkms-mini', autoload: false },
+    dkms: { conf: 'PACKAGE_NAME=x', from: 'test' },
+  });
+  const input = {
+    recipe,
+    arch: ARCHES.find((a) => a.rpm === 'aarch64')!,
+    mode: 'cross' as const,
+    crossPrefix: 'aarch64-linux-gnu-',
+    kernel: { spec: 'debian:latest', source: 'debian' as const, dir: '/k', release: '6.1.0-57-arm64', version: '6.1.192', prepare: [], identity: 'x' },
+    source: { kind: 'recipe' as const, source: recipe.sources[0]! },
+    cacheDir: '/cache',
+    jobs: 2,
+    sourceDateEpoch: 1767225600,
+    licenseFiles: [],
+    armkitVersion: '0.0.0',
+    dkms: d,
+  };
+  return input;
+}
+
 describe('a DKMS recipe in the kmod planner', () => {
   it('renders one kmod package with every module, its provides, the patch and the make command', async () => {
-    const d = await read(readFileSync(join(FIXTURE, 'dkms.conf'), 'utf8'));
-    const recipe = kmodRecipeSchema.parse({
-      name: 'armkit-dkms-mini',
-      kind: 'kmod',
-      package: 'armkit-dkms-mini',
-      summary: 's',
-      description: 'd',
-      homepage: 'https://example.org/',
-      license: 'GPL',
-      release: 1,
-      sources: [
-        {
-          version: '0.2',
-          url: 'file:///x.tar.gz',
-          file: 'x.tar.gz',
-          sha256: 'a'.repeat(64),
-          topdir: 'armkit-dkms-mini-0.2',
-          kernels: '>=0.0.0',
-          date: '2026-01-01',
-        },
-      ],
-      module: { name: 'armkit-dkms-mini', autoload: false },
-      dkms: { conf: 'PACKAGE_NAME=x', from: 'test' },
-    });
-    const input = {
-      recipe,
-      arch: ARCHES.find((a) => a.rpm === 'aarch64')!,
-      mode: 'cross' as const,
-      crossPrefix: 'aarch64-linux-gnu-',
-      kernel: { spec: 'debian:latest', source: 'debian' as const, dir: '/k', release: '6.1.0-57-arm64', version: '6.1.192', prepare: [], identity: 'x' },
-      source: { kind: 'recipe' as const, source: recipe.sources[0]! },
-      cacheDir: '/cache',
-      jobs: 2,
-      sourceDateEpoch: 1767225600,
-      licenseFiles: [],
-      armkitVersion: '0.0.0',
-      dkms: d,
-    };
+    const input = await dkmsInput();
     expect(packagedModules(input).map((m) => m.name)).toEqual(['armkit_dkms_a', 'armkit_dkms_b']);
     const spec = renderKmodSpec(input, 'x.tar.gz', 'armkit-dkms-mini-0.2').split('\n');
     expect(spec).toContain('Provides:       kmod(armkit_dkms_a.ko) = %{version}-%{release}');
@@ -231,6 +238,52 @@ describe('a DKMS recipe in the kmod planner', () => {
     expect(spec).toContain('%config(noreplace) %{_sysconfdir}/modprobe.d/%{kmod_name}.conf');
     // No header, no devel package.
     expect(spec.some((l) => l.startsWith('%package devel'))).toBe(false);
+  });
+});
+
+describe('a DKMS recipe in armkit install', () => {
+  it('applies the patch, runs PRE_BUILD, make and POST_BUILD in the source, installs each module where dkms.conf says', async () => {
+    const base = await dkmsInput();
+    const input = { ...base, mode: 'native' as const, crossPrefix: undefined, runningRelease: '6.1.0-57-arm64' };
+    const plan = planKmodInstall(input);
+    const src = `${workDirFor(input, 'install', '/')}/src`;
+    const execs = plan.steps.filter((s): s is ExecStep => s.kind === 'exec').map((s) => [s.argv, s.cwd]);
+    expect(execs.slice(0, 4)).toEqual([
+      [['patch', '-p1', '-i', `${src}/patches/greeting.patch`], src],
+      [['sh', '-c', expect.stringContaining('exec "$@"'), 'sh', './pre-build.sh', '6.1.0-57-arm64'], src],
+      [['make', '-j2', 'KERNELRELEASE=6.1.0-57-arm64', '-C', '/k', `M=${src}`, 'modules'], src],
+      [['sh', '-c', expect.stringContaining('exec "$@"'), 'sh', './post-build.sh'], src],
+    ]);
+    // The hook's fixed shell line never holds a value of the dkms.conf.
+    const hook = plan.steps.find((s): s is ExecStep => s.kind === 'exec' && s.argv[0] === 'sh')!;
+    expect(hook.argv[2]).not.toContain('pre-build');
+    expect(execs.map(([argv]) => (argv as string[]).join(' '))).toEqual(
+      expect.arrayContaining([
+        `install -D -m 0644 ${src}/a/armkit_dkms_a.ko /lib/modules/6.1.0-57-arm64/extra/armkit-dkms-mini/armkit_dkms_a.ko`,
+        `install -D -m 0644 ${src}/b/armkit_dkms_b.ko /lib/modules/6.1.0-57-arm64/extra/armkit-dkms-mini/b/armkit_dkms_b.ko`,
+        'depmod -a 6.1.0-57-arm64',
+      ]),
+    );
+    expect(plan.steps.filter((s) => s.kind === 'check-module')).toHaveLength(2);
+    const conf = plan.steps.find((s) => s.kind === 'write')!;
+    expect(conf).toMatchObject({ path: '/etc/modprobe.d/armkit-dkms-mini.conf' });
+    // As DKMS installs: nothing is loaded, and the plan says how to load them.
+    expect(execs.some(([argv]) => (argv as string[])[0] === 'modprobe')).toBe(false);
+    expect(plan.warnings.join('\n')).toContain('modprobe armkit_dkms_a, armkit_dkms_b');
+    expect(plan.requires).toContain('patch');
+  });
+
+  it('takes the tree out of a DKMS package (.deb) source', async () => {
+    const base = await dkmsInput();
+    const deb = { ...base.source.source, file: 'm-dkms_1_all.deb', deb: 'usr/src/m-1' };
+    const input = { ...base, source: { kind: 'recipe' as const, source: deb }, mode: 'native' as const, crossPrefix: undefined, runningRelease: 'x' };
+    const plan = planKmodInstall(input);
+    const work = workDirFor(input, 'install', '/');
+    expect(plan.steps.find((s) => s.kind === 'exec' && s.argv[0] === 'dpkg-deb')).toMatchObject({
+      argv: ['dpkg-deb', '-x', '/cache/sources/aaaaaaaaaaaa/m-dkms_1_all.deb', `${work}/DEB`],
+    });
+    expect(plan.steps.find((s) => s.kind === 'copy')).toMatchObject({ from: `${work}/DEB/usr/src/m-1`, to: `${work}/src` });
+    expect(plan.requires).toContain('dpkg-deb');
   });
 });
 
