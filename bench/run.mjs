@@ -45,7 +45,8 @@ const armkit = (args) => run(process.execPath, [cli, ...args]);
 function timedCpu(args) {
   let out;
   const wall = time(() => {
-    out = run('bash', ['-c', '"$@" >/dev/null || exit $?; times', 'bash', process.execPath, cli, ...args]);
+    // LC_ALL=C: times writes 0m3.56s there (another locale may write 0m3,56s).
+    out = run('bash', ['-c', '"$@" >/dev/null || exit $?; times', 'bash', process.execPath, cli, ...args], { env: { ...env, LC_ALL: 'C' } });
   });
   const children = out.trim().split('\n').pop().split(/\s+/);
   const seconds = (t) => {

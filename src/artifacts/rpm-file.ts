@@ -97,7 +97,7 @@ export function readRpmHeader(file: string): RpmHeader {
       name: required(TAG.name, 'name'),
       version: required(TAG.version, 'version'),
       release: required(TAG.release, 'release'),
-      ...(epochEntry?.type === INT32 ? { epoch: main.data.readUInt32BE(epochEntry.offset) } : {}),
+      ...(epochEntry?.type === INT32 && epochEntry.offset + 4 <= main.data.length ? { epoch: main.data.readUInt32BE(epochEntry.offset) } : {}),
       arch: required(TAG.arch, 'arch'),
       source: !main.entries.has(TAG.sourceRpm),
       // rpm's defaults when a package does not say (packages older than rpm 4.2).
@@ -148,16 +148,26 @@ export function rpmMember(file: string, member: string): Buffer | null | undefin
   }
   const wanted = member.replace(/^\.?\/+/, '');
   for (let at = 0; at + CPIO_HEADER <= cpio.length; ) {
-    if (cpio.toString('latin1', at, at + 6) !== '070701') return undefined;
-    const field = (i: number) => Number.parseInt(cpio.toString('latin1', at + 6 + i * 8, at + 14 + i * 8), 16);
+    const header = cpio.toString('latin1', at, at + CPIO_HEADER);
+    // Anything but a well-formed newc header (another cpio flavour, damage) is left to cpio itself.
+    if (!/^070701[0-9A-Fa-f]{104}$/.test(header)) return undefined;
+    const field = (i: number) => Number.parseInt(header.slice(6 + i * 8, 14 + i * 8), 16);
+    const mode = field(1);
     const nlink = field(4);
     const size = field(6);
     const nameSize = field(11);
+    if (nameSize < 1) return undefined;
     const name = cpio.toString('utf8', at + CPIO_HEADER, at + CPIO_HEADER + nameSize - 1);
     const dataAt = pad4(at + CPIO_HEADER + nameSize);
     if (name === 'TRAILER!!!') return null;
     if (dataAt + size > cpio.length) throw notRpm(file, `its payload ends inside ${name}`);
-    if (name.replace(/^\.?\/+/, '') === wanted) return size === 0 && nlink > 1 ? undefined : cpio.subarray(dataAt, dataAt + size);
+    if (name.replace(/^\.?\/+/, '') === wanted) {
+      const type = mode & 0o170000;
+      // A directory is no file of that name; a link (or a device) is cpio's to resolve.
+      if (type === 0o040000) return null;
+      if (type !== 0o100000) return undefined;
+      return size === 0 && nlink > 1 ? undefined : cpio.subarray(dataAt, dataAt + size);
+    }
     at = pad4(dataAt + size);
   }
   throw notRpm(file, 'its payload ends without the cpio trailer');

@@ -23,7 +23,8 @@ export async function installCommand(recipeName: string, options: InstallOptions
     throw usageError('armkit install builds for the machine it runs on; to build for another board use "armkit build" and install the RPMs there.');
   }
   const input = await resolveKmodInput(recipeName, { ...options, mode: 'native' }, env);
-  // BUILD_EXCLUSIVE_CONFIG, which a build's spec checks in %build, is checked here against the tree's .config.
+  // BUILD_EXCLUSIVE_CONFIG, which a build's spec checks in %build, is checked here against the tree's .config: a DKMS
+  // recipe's tree is in the cache by now (dkms-input.ts extracts it to read dkms.conf), except in a dry run.
   if (input.dkms?.exclusiveConfig.length) {
     const config = join(input.kernel.dir, '.config');
     if (existsSync(config)) {

@@ -308,7 +308,7 @@ export function interpretDkms(vars: DkmsVariables, ctx: DkmsContext, what: strin
     const words = makeWords(line, ctx, packageName, dkmsVersion, what, field);
     const script = words[0]!;
     if (script.length !== 1 || !('text' in script[0]!)) refuse(what, field, line, 'must start with a script inside the source tree');
-    relPath(script[0].text, what, field);
+    if (relPath(script[0].text, what, field) === '') refuse(what, field, line, 'must start with a script inside the source tree');
     return [[{ text: script[0].text.replace(/^\.\//, '') }], ...words.slice(1)];
   };
   const preBuild = hook('PRE_BUILD');

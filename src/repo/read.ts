@@ -145,7 +145,12 @@ export async function packagesFromRepo(dir: string, options: FromRepoOptions): P
   const viewName = `${options.recipe}-${arch.rpm}-${id}`;
   const view = options.dryRun ? join(mkdtempSync(join(tmpdir(), 'armkit-from-repo-')), viewName) : join(options.cacheDir, 'from-repo', viewName);
   // Needed until the command ends (the dry run prints paths in it), and gone however it ends.
-  if (options.dryRun) process.once('exit', () => rmSync(dirname(view), { recursive: true, force: true }));
+  if (options.dryRun) {
+    process.once('exit', () => rmSync(dirname(view), { recursive: true, force: true }));
+    options.warn(
+      `The dry run links the repository's packages from ${view}, which is removed when armkit exits: the printed commands that read them run after a run without --dry-run, whose view is kept in the cache.`,
+    );
+  }
   mkdirSync(view, { recursive: true });
   // The logs of earlier tests stay; the links and the manifest are made anew.
   for (const name of readdirSync(view)) if (name !== 'logs') rmSync(join(view, name), { recursive: true, force: true });

@@ -360,6 +360,22 @@ describe.skipIf(absent.length > 0)(
         expect(dry.stdout).toContain('qemu-system-aarch64');
         expect(existsSync(join(TEST_CACHE, 'from-repo')), 'a dry run wrote into the cache').toBe(false);
         expect(views(), 'the scratch view outlived the dry run').toEqual(before);
+        // Every recipe's test (the generic check set of a DKMS recipe too) selects through the same call.
+        const warned: string[] = [];
+        const dryView = await packagesFromRepo(dest, {
+          arch: findArch('aarch64'),
+          recipe: 'cryptodev',
+          module: 'cryptodev',
+          cacheDir: TEST_CACHE,
+          dryRun: true,
+          host,
+          runner: createRunner(),
+          armkitVersion: '0.1.0',
+          warn: (m) => warned.push(m),
+        });
+        expect(dryView.startsWith(tmpdir())).toBe(true);
+        expect(existsSync(join(TEST_CACHE, 'from-repo'))).toBe(false);
+        expect(warned.join('\n')).toContain('removed when armkit exits');
         const both = await armkit(['test', 'cryptodev', '--arch', 'aarch64', '--from', view, '--from-repo', dest, '--dry-run']);
         expect(both.exitCode, show(both)).toBe(2);
         expect(both.stderr).toContain('--from and --from-repo: pass one.');

@@ -156,6 +156,7 @@ describe('interpretDkms: what the fields mean, refused when they are not plain',
       ['POST_BUILD="../outside.sh"', 'must be a plain relative path inside the source tree'],
       ['PRE_BUILD="configure; rm -rf /"', 'characters a shell would interpret'],
       ['PRE_BUILD="${kernel_source_dir}/scripts/x"', 'must start with a script inside the source tree'],
+      ['POST_BUILD="./"', 'must start with a script inside the source tree'],
     ]) {
       const error = await refusal(read(`PACKAGE_NAME=x\nPACKAGE_VERSION=1\n${line}\n`));
       expect(error.kind, line).toBe('recipe');

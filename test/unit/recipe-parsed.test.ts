@@ -45,6 +45,14 @@ describe('the yaml package is loaded only for text that is not shipped', () => {
       env: { ...process.env, CI: 'true' },
     });
 
+  it('the bundle holds none of yaml: it is required at run time, only when needed', () => {
+    const dist = join(PACKAGE_ROOT, 'dist');
+    const chunks = readdirSync(dist).filter((f) => f.endsWith('.js'));
+    expect(chunks.length).toBeGreaterThan(0);
+    // yaml's own error class name, a string its code keeps through minifying.
+    expect(chunks.filter((f) => readFileSync(join(dist, f), 'utf8').includes('YAMLParseError'))).toEqual([]);
+  });
+
   it("armkit's own recipe: no yaml; an edited copy in --recipes: yaml parses it, with the same result", () => {
     const own = plan([]);
     expect(own.status, own.stderr).toBe(0);
