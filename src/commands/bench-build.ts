@@ -37,6 +37,7 @@ import { renderBuildChart } from '../speed/build-chart.js';
 import { type BuildBenchReport, buildBenchReport, buildBenchTable, type HostFacts, type ModeOutcome } from '../speed/build-report.js';
 import type { BuildTimes } from '../speed/build-steps.js';
 import { STEP_KINDS } from '../steps/index.js';
+import { executeOptions } from './env.js';
 import { chooseSource, type Env } from './kmod-input.js';
 import { info, printJson } from './output.js';
 
@@ -262,7 +263,7 @@ export async function benchBuildCommand(options: BenchBuildOptions, env: Env, si
     }
     info(`armkit: ${p.plan.summary}`);
     try {
-      const result = await execute(p.plan, { kinds: STEP_KINDS, runner: env.runner, host, verbose: Boolean(options.verbose), signal, warn: env.warn });
+      const result = await execute(p.plan, { ...executeOptions(STEP_KINDS, env, { verbose: options.verbose }, signal), host });
       const timed = result.steps.find((s) => s.kind === 'timed-build' || s.kind === 'guest-timings');
       outcomes.push({ mode: p.mode, how: p.how, times: timed!.result as BuildTimes });
     } catch (error) {

@@ -25,6 +25,7 @@ import { type SpeedWatch, speedOutput } from '../speed/steps.js';
 import { offloadVerdict, usesDevCrypto } from '../speed/verdict.js';
 import { STEP_KINDS } from '../steps/index.js';
 import type { BenchCryptoOptions } from './bench-options.js';
+import { executeOptions } from './env.js';
 import type { Env } from './kmod-input.js';
 import { info, printPlan } from './output.js';
 
@@ -192,7 +193,7 @@ export async function measureCrypto(options: BenchCryptoOptions, env: Env, signa
     return undefined;
   }
   info(`armkit: ${plan.summary}; ${facts.join('; ')}`);
-  const result = await execute(plan, { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
+  const result = await execute(plan, executeOptions(STEP_KINDS, env, { verbose: options.verbose }, signal));
   const watches = result.steps.filter((s) => s.kind === 'openssl-speed').map((s) => s.result as SpeedWatch[]);
 
   const labels = algos.flatMap((a) =>

@@ -26,6 +26,7 @@ import { extractSpecFromSrpm } from '../rpmspec/srpm.js';
 import { execute, resultOf } from '../run/execute.js';
 import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
+import { executeOptions } from './env.js';
 import { chooseArchAndMode, type Env } from './kmod-input.js';
 import { secondsOf } from './option-values.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
@@ -157,15 +158,7 @@ export async function buildOpensslCommand(options: OpensslBuildOptions, env: Env
   if (options.dryRun) return await printPlan(plan, Boolean(options.json));
   info(`armkit: building ${plan.summary}`);
   for (const change of patched.changes) info(`  spec: ${change.what}`);
-  const result = await execute(plan, {
-    kinds: STEP_KINDS,
-    runner: env.runner,
-    host: env.host,
-    verbose: Boolean(options.verbose),
-    signal,
-    warn: env.warn,
-    noWait: options.wait === false,
-  });
+  const result = await execute(plan, executeOptions(STEP_KINDS, env, options, signal));
   if (options.timings) printTimings(plan.summary, result);
   const publish = plan.steps.find((s) => s.kind === 'publish');
   const dest = publish && publish.kind === 'publish' ? publish.dest : undefined;

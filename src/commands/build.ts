@@ -22,6 +22,7 @@ import { type PlanOutcome, resultOf } from '../run/execute.js';
 import { currentStamp, stampFile, stampKey, writeStamp } from '../stamp.js';
 import { KERNEL_RELEASE, type Plan } from '../step.js';
 import type { OpensslBuildOptions } from './build-openssl.js';
+import { executeOptions } from './env.js';
 import { type Env, type KmodOptions, kmodBuildInputs, resolveKmodInput, stampPaths } from './kmod-input.js';
 import { secondsOf } from './option-values.js';
 import { info, printJson, printPlan, printSummary, printTimings, summaryRows } from './output.js';
@@ -244,15 +245,7 @@ export async function buildCommand(recipeName: string, options: BuildOptions & O
   }
   // The executor, its renderer and the step kinds load only when something runs (a dry run never needs them).
   const [{ execute, executeSet }, { STEP_KINDS }] = await Promise.all([import('../run/execute.js'), import('../steps/index.js')]);
-  const common = {
-    kinds: STEP_KINDS,
-    runner: env.runner,
-    host: env.host,
-    verbose: Boolean(options.verbose),
-    signal,
-    warn: env.warn,
-    noWait: options.wait === false,
-  };
+  const common = executeOptions(STEP_KINDS, env, options, signal);
 
   let outcomes: PlanOutcome[];
   if (planned.length === 1) {

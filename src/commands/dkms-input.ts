@@ -15,6 +15,7 @@ import type { KmodRecipe, RecipeSource } from '../recipes/schema.js';
 import { execute } from '../run/execute.js';
 import { STEP_KINDS } from '../steps/index.js';
 import type { Env } from './env.js';
+import { executeOptions } from './env.js';
 
 export interface DkmsInputOptions {
   cacheDir: string;
@@ -56,7 +57,7 @@ export async function dkmsForKernel(
           locks: [tree],
           steps: kernel.prepare,
         },
-        { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: false, quiet: true, warn: env.warn },
+        { ...executeOptions(STEP_KINDS, env, {}), quiet: true },
       );
       kernel = await options.reresolve();
     }

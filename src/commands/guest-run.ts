@@ -5,7 +5,7 @@ import { type CheckResult, formatResults, summarize } from '../guest/report.js';
 import { execute, resultOf } from '../run/execute.js';
 import type { Plan } from '../step.js';
 import { STEP_KINDS } from '../steps/index.js';
-import type { Env } from './env.js';
+import { type Env, executeOptions } from './env.js';
 import { info, printJson, printPlan, printTimings } from './output.js';
 import type { TestOptions } from './test-options.js';
 
@@ -25,15 +25,7 @@ export async function runGuestTest(
   const serialLog = join(from, 'logs', 'test-serial.log');
   info(headline);
   try {
-    const result = await execute(plan, {
-      kinds: STEP_KINDS,
-      runner: env.runner,
-      host: env.host,
-      verbose: Boolean(options.verbose),
-      signal,
-      warn: env.warn,
-      noWait: options.wait === false,
-    });
+    const result = await execute(plan, executeOptions(STEP_KINDS, env, options, signal));
     if (options.timings) printTimings(plan.summary, result);
     const guestResults = (resultOf(result, 'guest-report') ?? []) as CheckResult[];
     if (options.json) printJson({ ok: true, summary: summarize(guestResults), results: guestResults, serialLog });

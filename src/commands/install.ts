@@ -8,6 +8,7 @@ import { resolveModuleSigning, type SigningOptions } from '../kernel/signing.js'
 import { parseKconfig } from '../kernel/tree.js';
 import { planKmodInstall } from '../plan/kmod.js';
 import { STEP_KINDS } from '../steps/index.js';
+import { executeOptions } from './env.js';
 import { type Env, type KmodOptions, resolveKmodInput } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -42,7 +43,7 @@ export async function installCommand(recipeName: string, options: InstallOptions
   }
   info(`armkit: ${plan.summary}`);
   const { execute } = await import('../run/execute.js');
-  await execute(plan, { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn });
+  await execute(plan, executeOptions(STEP_KINDS, env, { verbose: options.verbose }, signal));
   if (options.json) printJson({ ok: true, summary: plan.summary, root: destdir ?? '/' });
   else info(`armkit: installed ${plan.summary}`);
 }

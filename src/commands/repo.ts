@@ -19,6 +19,7 @@ import { buildTimes, checkBaseUrl, checkDestination, defaultBaseUrl, gatherPlace
 import { KEY_FILE, REPO_FILE, SOURCE_REPO } from '../repo/layout.js';
 import { type ModuleCheck, oldOf, planRepo, type Signing } from '../repo/plan.js';
 import { scratch } from '../scratch.js';
+import { executeOptions } from './env.js';
 import type { Env } from './kmod-input.js';
 import { info, printJson, printPlan } from './output.js';
 
@@ -109,7 +110,8 @@ export async function repoCommand(options: RepoOptions, env: Env, signal?: Abort
   }
 
   const [{ execute }, { STEP_KINDS }] = await Promise.all([import('../run/execute.js'), import('../steps/index.js')]);
-  const common = { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), signal, warn: env.warn };
+  // Its own locks are taken below (acquireLocks), so --no-wait is not the executor's.
+  const common = executeOptions(STEP_KINDS, env, { verbose: options.verbose }, signal);
   const release = await acquireLocks([dest], { noWait: options.wait === false, signal, onWait: env.warn, what: build.summary });
   // An exit that does not unwind (a second interrupt) removes the staging tree too.
   const forget = scratch(staging);

@@ -23,6 +23,7 @@ import { packagesFromRepo } from '../repo/read.js';
 import { execute } from '../run/execute.js';
 import { scratch } from '../scratch.js';
 import { STEP_KINDS } from '../steps/index.js';
+import { executeOptions } from './env.js';
 import { runGuestTest } from './guest-run.js';
 import type { Env } from './kmod-input.js';
 import { secondsOf } from './option-values.js';
@@ -112,7 +113,7 @@ export async function testKmodCommand(recipe: KmodRecipe, options: TestOptions, 
         locks: [tree.root],
         steps: tree.prepare,
       },
-      { kinds: STEP_KINDS, runner: env.runner, host: env.host, verbose: Boolean(options.verbose), quiet: true, warn: env.warn, signal },
+      { ...executeOptions(STEP_KINDS, env, { verbose: options.verbose }, signal), quiet: true },
     );
     tree = await kernelModulesTree(arch, release, ctx);
   }
