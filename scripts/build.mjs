@@ -1,4 +1,8 @@
-// Builds dist/: one ESM bundle per entry and lazily loaded chunk (commands, execa, listr2 load only when used).
+// Builds dist/: one CommonJS bundle per entry, each run by src/compile-cache.ts with V8's code cache.
+//  - armkit.cjs, the CLI: commands, execa and listr2 are still evaluated only when used (esbuild defers the
+//    modules a dynamic import() names), and one file resolves once where ESM chunks each cost the loader a lookup;
+//  - fast.cjs, the launcher's first look (is this build command up to date?), kept apart and tiny;
+//  - compile-cache.cjs, the loader itself, which bin/armkit.js requires.
 // A bundle starts much faster than hundreds of node_modules files resolved one by one (about 0.2 s here).
 
 import { createHash } from 'node:crypto';
@@ -8,19 +12,20 @@ import { parseDocument } from 'yaml';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts', 'src/fast.ts'],
+  entryPoints: { armkit: 'src/cli.ts', fast: 'src/fast.ts', 'compile-cache': 'src/compile-cache.ts' },
   outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  // Smaller chunks parse faster: start-up is most of an unchanged (cached) build's time.
+  // Less to read and parse the first time a command runs, before its code cache exists.
   minify: true,
   logLevel: 'warning',
-  // Bundled CommonJS dependencies (ejs) call require() for Node built-ins.
-  banner: { js: "import { createRequire as __armkitRequire } from 'node:module'; const require = __armkitRequire(import.meta.url);" },
+  // The sources are ES modules: strict, and the package's files found from import.meta.url (src/paths.ts).
+  define: { 'import.meta.url': '__armkitUrl' },
+  banner: { js: `"use strict";const __armkitUrl=require("node:url").pathToFileURL(__filename).href;` },
 });
 
 // armkit's own recipes, parsed now, by the sha256 of their text (src/recipes/parsed.ts): planning a build with one

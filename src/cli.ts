@@ -78,4 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv);
+// Not a top-level await: the bundle is CommonJS (src/compile-cache.ts).
+void main(process.argv).then((code) => {
+  process.exitCode = code;
+});

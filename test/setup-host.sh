@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "test/setup-host.sh installs system packages: run it as root." >&2
   exit 4
 fi
-if [ ! -f dist/cli.js ]; then
+if [ ! -f dist/armkit.cjs ]; then
   echo "test/setup-host.sh runs armkit's doctor: run \"npm ci\" first." >&2
   exit 4
 fi

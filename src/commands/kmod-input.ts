@@ -404,7 +404,7 @@ export function stampPaths(input: KmodInput, host: Host): string[] {
     ...kernel,
     ...debian,
     ...tools,
-    join(PACKAGE_ROOT, 'dist', 'cli.js'),
+    join(PACKAGE_ROOT, 'dist', 'armkit.cjs'),
     join(PACKAGE_ROOT, 'package.json'),
   ];
 }

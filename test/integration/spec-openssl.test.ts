@@ -147,7 +147,7 @@ describe('armkit spec openssl through the CLI', () => {
   beforeAll(async () => {
     // The bundle must hold this spec command (npm test builds it first; a direct vitest run may not have).
     const dist = join(ROOT, 'dist');
-    if (!existsSync(dist) || !readdirSync(dist).some((f) => f.endsWith('.js') && readFileSync(join(dist, f), 'utf8').includes('extractSpecFromSrpm'))) {
+    if (!existsSync(dist) || !readdirSync(dist).some((f) => f.endsWith('.cjs') && readFileSync(join(dist, f), 'utf8').includes('extractSpecFromSrpm'))) {
       await execa('node', ['scripts/build.mjs'], { cwd: ROOT });
     }
     // A real source RPM of our own small spec; its sources only need the right names.
