@@ -5,6 +5,7 @@
 import { CommanderError } from 'commander';
 import { red, setupColor } from './color.js';
 import { ArmkitError, EXIT_CODES } from './errors.js';
+import { adoptDeferredExtraCa } from './extra-ca.js';
 import { buildProgram, cliState, controller } from './program.js';
 
 function reportError(error: ArmkitError, options: { stderr?: boolean } = {}): void {
@@ -25,6 +26,8 @@ const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT_CODES.interrupted, SI
 const STOP_BOUND_MS = 10_000;
 
 export async function main(argv: string[]): Promise<number> {
+  // Before anything reads the environment: the programs armkit runs see NODE_EXTRA_CA_CERTS as the user set it.
+  adoptDeferredExtraCa();
   setupColor();
   const { killAllNow, terminateAll } = await import('./proc/groups.js');
   const { removeScratch } = await import('./scratch.js');

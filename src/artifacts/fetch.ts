@@ -3,10 +3,12 @@
  * right checksum is not downloaded again; a wrong one is never kept where the cache would trust it.
  */
 import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
 import { dirname } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { loadBuiltin } from '../builtin.js';
 import { ArmkitError, mismatch } from '../errors.js';
+import { downloadCa } from '../extra-ca.js';
 import { ensureDir } from '../fsutil.js';
 import { scratch } from '../scratch.js';
 import { sha256File } from './hash.js';
@@ -20,11 +22,47 @@ export async function verifyFile(path: string, sha256: string): Promise<void> {
   }
 }
 
-/** The reason under Node's "fetch failed": "redirect count exceeded", "getaddrinfo ENOTFOUND host", ... */
+/** An error's reason with its code: "getaddrinfo ENOTFOUND host", "self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)". */
 function reason(error: unknown): string {
-  const e = error as Error & { cause?: Error & { code?: string } };
-  const cause = e.cause ? `${e.cause.message}${e.cause.code && !e.cause.message.includes(e.cause.code) ? ` (${e.cause.code})` : ''}` : undefined;
-  return cause ?? e.message;
+  const e = error as NodeJS.ErrnoException;
+  return `${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`;
+}
+
+// As fetch() and curl -L follow them.
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+// A server that stops sending for this long is given up on (fetch's own body timeout).
+const IDLE_MS = 300_000;
+
+/** Why a download failed before its body began: no answer, or an answer that is no file. */
+class NoFile extends Error {}
+
+/**
+ * GET with node:http(s), redirects followed. Not fetch(): in Node 20 it cannot be given the certificates to
+ * trust (src/extra-ca.ts). Its modules load only when armkit downloads (src/builtin.ts). No Accept-Encoding is sent, so the
+ * archive arrives as its bytes, never decoded on the way.
+ */
+async function get(url: URL, signal: AbortSignal | undefined, redirects = 0): Promise<IncomingMessage> {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new NoFile(`${url.protocol} is neither http: nor https:`);
+  const { request } = loadBuiltin<typeof import('node:https')>(url.protocol === 'https:' ? 'node:https' : 'node:http');
+  const ca = url.protocol === 'https:' ? downloadCa() : {};
+  const response = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = request(url, { signal, headers: { 'user-agent': 'armkit' }, ...(ca.ca ? { ca: ca.ca } : {}) }, resolve);
+    req.setTimeout(IDLE_MS, () => req.destroy(new Error(`no data for ${IDLE_MS / 1000} s`)));
+    req.on('error', (error) => reject(ca.unreadable ? new Error(`${reason(error)}; ${ca.unreadable}`) : error));
+    req.end();
+  });
+  const status = response.statusCode ?? 0;
+  if (REDIRECTS.has(status) && response.headers.location) {
+    response.resume();
+    if (redirects >= MAX_REDIRECTS) throw new NoFile('redirect count exceeded');
+    return get(new URL(response.headers.location, url), signal, redirects + 1);
+  }
+  if (status < 200 || status > 299) {
+    response.resume();
+    throw new NoFile(`HTTP ${status} ${response.statusMessage ?? ''}`.trimEnd());
+  }
+  return response;
 }
 
 /**
@@ -38,18 +76,15 @@ export async function fetchVerified(url: string, dest: string, sha256: string, s
   const forget = scratch(partial);
   const offline = `Without network access here, download it elsewhere and pass it with --source FILE: a file with the recipe's sha256 counts as the verified source (or put it at ${dest}).`;
   try {
-    let response: Response;
+    let response: IncomingMessage;
     try {
-      response = await fetch(url, { signal, redirect: 'follow' });
+      response = await get(new URL(url), signal);
     } catch (error) {
       if (signal?.aborted) throw new ArmkitError('interrupted', `Interrupted while downloading ${url}.`);
-      throw new ArmkitError('step-failed', `Could not download ${url}: ${reason(error)}.`, { details: [offline] });
-    }
-    if (!response.ok || !response.body) {
-      throw new ArmkitError('step-failed', `Could not download ${url}: HTTP ${response.status} ${response.statusText}.`, { details: [offline] });
+      throw new ArmkitError('step-failed', `Could not download ${url}: ${error instanceof NoFile ? error.message : reason(error)}.`, { details: [offline] });
     }
     try {
-      await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream), createWriteStream(partial));
+      await pipeline(response, createWriteStream(partial));
     } catch (error) {
       if (signal?.aborted) throw new ArmkitError('interrupted', `Interrupted while downloading ${url}.`);
       const code = (error as NodeJS.ErrnoException).code;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { armkit, FIXTURE_MODULE, FIXTURE_VERSION, installedAmd64Release, pathWithout, ROOT, show, snapshot, TEST_CACHE, tempDir } from '../helpers/cli.js';
+import { fixtureTarball, recipeServedFrom } from '../helpers/served.js';
 
 const amd64 = installedAmd64Release();
 const fixtureArgs = ['--source', FIXTURE_MODULE, '--version', FIXTURE_VERSION];
@@ -103,13 +104,11 @@ describe('downloading a pinned source', () => {
   let server: Server;
   let requests = 0;
   let base: string;
-  const served = tempDir('served');
-  const tarball = join(served, 'mini-0.1.tar.gz');
+  let tarball: string;
   let goodSha: string;
 
   beforeAll(async () => {
-    await execa('tar', ['-czf', tarball, '--transform', 's,^\\.,cryptodev-mini-0.1,', '-C', FIXTURE_MODULE, '.']);
-    goodSha = String((await execa('sha256sum', [tarball])).stdout).split(' ')[0]!;
+    ({ tarball, sha: goodSha } = await fixtureTarball());
     server = createServer((req, res) => {
       requests += 1;
       if (req.url === '/mini-0.1.tar.gz') res.end(readFileSync(tarball));
@@ -120,25 +119,7 @@ describe('downloading a pinned source', () => {
   });
   afterAll(() => server?.close());
 
-  function recipesWith(sha256: string): string {
-    const dir = tempDir('recipes');
-    const recipe = readFileSync(join(ROOT, 'recipes/cryptodev.yaml'), 'utf8');
-    const sourcesAt = recipe.indexOf('sources:');
-    const moduleAt = recipe.indexOf('module:');
-    const source = [
-      'sources:',
-      '  - version: "0.1"',
-      `    url: ${base}/mini-0.1.tar.gz`,
-      '    file: mini-0.1.tar.gz',
-      `    sha256: ${sha256}`,
-      '    topdir: cryptodev-mini-0.1',
-      '    kernels: ">=3.0.0"',
-      '    date: "2026-01-01"',
-      '',
-    ].join('\n');
-    writeFileSync(join(dir, 'cryptodev.yaml'), recipe.slice(0, sourcesAt) + source + recipe.slice(moduleAt));
-    return dir;
-  }
+  const recipesWith = (sha256: string) => recipeServedFrom(`${base}/mini-0.1.tar.gz`, sha256);
 
   it('downloads once, verifies the checksum and builds; a second build uses the cache', async () => {
     const cache = tempDir('cache-dl');

@@ -5,7 +5,7 @@
  * ends in one sentence with the exit code of its kind, never a stack trace, and leaves out/ as it was.
  */
 
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -21,12 +21,14 @@ import {
   FIXTURE_VERSION,
   installedAmd64Release,
   pathWithout,
+  plainEnv,
   ROOT,
   show,
   snapshot,
   TEST_CACHE,
   tempDir,
 } from '../helpers/cli.js';
+import { cacheWithHeaders, fixtureTarball, recipeServedFrom } from '../helpers/served.js';
 
 const amd64 = installedAmd64Release();
 const isRoot = process.getuid?.() === 0;
@@ -474,9 +476,7 @@ describe('download faults, from a loopback server', () => {
   const slowHits: string[] = [];
 
   beforeAll(async () => {
-    tarball = join(tempDir('rel-served'), 'mini-0.1.tar.gz');
-    await execa('tar', ['-czf', tarball, '--transform', 's,^\\.,cryptodev-mini-0.1,', '-C', FIXTURE_MODULE, '.']);
-    sha = String((await execa('sha256sum', [tarball])).stdout).split(' ')[0]!;
+    ({ tarball, sha } = await fixtureTarball());
     server = createServer((req, res) => {
       if (req.url === '/loop.tar.gz') {
         res.writeHead(302, { location: '/loop.tar.gz' }).end();
@@ -507,33 +507,7 @@ describe('download faults, from a loopback server', () => {
   });
   afterAll(() => server?.close());
 
-  function recipesFor(path: string, sha256 = sha): string {
-    const dir = tempDir('rel-dl-recipes');
-    const recipe = readFileSync(join(ROOT, 'recipes/cryptodev.yaml'), 'utf8');
-    const source = [
-      'sources:',
-      '  - version: "0.1"',
-      `    url: ${base}${path}`,
-      '    file: mini-0.1.tar.gz',
-      `    sha256: ${sha256}`,
-      '    topdir: cryptodev-mini-0.1',
-      '    kernels: ">=3.0.0"',
-      '    date: "2026-01-01"',
-      '',
-    ].join('\n');
-    writeFileSync(join(dir, 'cryptodev.yaml'), recipe.slice(0, recipe.indexOf('sources:')) + source + recipe.slice(recipe.indexOf('module:')));
-    return dir;
-  }
-
-  const cacheWithHeaders = () => {
-    const cache = tempDir('rel-dl-cache');
-    // The suite's shared header and index state, made here when this file runs before any build filled it.
-    for (const d of ['kernels', 'apt']) {
-      mkdirSync(join(TEST_CACHE, d), { recursive: true });
-      symlinkSync(join(TEST_CACHE, d), join(cache, d));
-    }
-    return cache;
-  };
+  const recipesFor = (path: string, sha256 = sha) => recipeServedFrom(`${base}${path}`, sha256);
 
   it.skipIf(!amd64).each([
     ['a redirect loop', '/loop.tar.gz', /Could not download http:\/\/127\.0\.0\.1:\d+\/loop\.tar\.gz: redirect count exceeded\./],
@@ -556,6 +530,28 @@ describe('download faults, from a loopback server', () => {
     const sources = join(cache, 'sources', sha.slice(0, 12));
     expect(existsSync(sources) ? readdirSync(sources) : []).toEqual([]);
     clean(r);
+  });
+
+  it.skipIf(!amd64)('interrupted mid-download (SIGINT): exit 130, "Interrupted while downloading", no partial file kept', async () => {
+    const cache = cacheWithHeaders();
+    slowHits.length = 0;
+    const args = ['build', 'cryptodev', '--recipes', recipesFor('/slow.tar.gz'), '--kernel', amd64!, '--out', tempDir('rel-dl-int')];
+    const child = execa(process.execPath, [join(ROOT, 'bin/armkit.js'), ...args], {
+      env: { ...plainEnv(), ARMKIT_CACHE_DIR: cache, CI: 'true' },
+      extendEnv: false,
+      reject: false,
+      stdin: 'ignore',
+    });
+    for (let waited = 0; slowHits.length === 0 && waited < 30_000; waited += 20) await new Promise((done) => setTimeout(done, 20));
+    expect(slowHits.length, 'the download began').toBe(1);
+    // Part of the body has arrived (the server sends an eighth every 200 ms).
+    await new Promise((done) => setTimeout(done, 300));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode, String(r.stderr)).toBe(130);
+    expect(String(r.stderr)).toContain('Interrupted while downloading');
+    const sources = join(cache, 'sources', sha.slice(0, 12));
+    expect(existsSync(sources) ? readdirSync(sources) : []).toEqual([]);
   });
 
   it.skipIf(!amd64)('two builds downloading the same source into one cache at once: both succeed, no false checksum mismatch', async () => {

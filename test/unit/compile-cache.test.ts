@@ -159,6 +159,13 @@ describe('where and for which command', () => {
 });
 
 describe('the armkit CLI', () => {
+  it('its bundles hold no import(): a vm.Script has no module loader for one (built-ins load through src/builtin.ts)', () => {
+    const dist = join(PACKAGE_ROOT, 'dist');
+    const bundles = readdirSync(dist).filter((f) => f.endsWith('.cjs'));
+    expect(bundles.sort()).toEqual(['armkit.cjs', 'compile-cache.cjs', 'fast.cjs']);
+    expect(bundles.filter((f) => /\bimport\(/.test(readFileSync(join(dist, f), 'utf8')))).toEqual([]);
+  });
+
   it('writes its cache on the first run of a command and answers the same on the next, from the cache', () => {
     const dir = tempDir('armkit-cli-compile-cache-');
     const env = { ...process.env, NODE_COMPILE_CACHE: dir, CI: 'true' };
