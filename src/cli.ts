@@ -81,7 +81,16 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-// Not a top-level await: the bundle is CommonJS (src/compile-cache.ts).
+// Not a top-level await: the bundle is CommonJS (src/compile-cache.ts). Until main() settles the exit code is an
+// internal error's: a command whose work ends with nothing left to wait for, unfinished, must not exit 0 (an ES
+// module's unsettled top-level await exits 13 for the same reason).
+const UNFINISHED = 70;
+let settled = false;
+process.exitCode = UNFINISHED;
+process.on('exit', (code) => {
+  if (!settled && code === UNFINISHED) process.stderr.write('armkit: internal error: the command stopped before it finished\n');
+});
 void main(process.argv).then((code) => {
+  settled = true;
   process.exitCode = code;
 });

@@ -53,12 +53,14 @@ export function safeCacheDir(dir: string, uid = process.getuid?.() ?? 0): boolea
 }
 
 /**
- * The cache file's name: the bundle, the command, and what makes compiled code stale (the bundle's size, time and
- * inode, Node's version and architecture; V8 checks its own version and flags itself).
+ * The cache file's name: the bundle, the command, and what makes compiled code stale: the bundle's size, times
+ * and inode (V8 itself checks only the source's length), Node's version and architecture (V8 checks its own
+ * version and flags). The change time, which no copy keeps and no one can set, tells a rebuilt bundle of the same
+ * length from the old one even where the inode number is reused and the modification time kept (cp -p, tar).
  */
 function cacheName(bundle: string, slot: string): string {
-  const st = statSync(bundle);
-  return `${basename(bundle)}-${slot}-${st.size}-${Math.trunc(st.mtimeMs)}-${st.ino}-${process.version}-${process.arch}.v8`;
+  const st = statSync(bundle, { bigint: true });
+  return `${basename(bundle)}-${slot}-${st.size}-${st.mtimeNs}-${st.ctimeNs}-${st.dev}-${st.ino}-${process.version}-${process.arch}.v8`;
 }
 
 // V8 checks a code cache's version, flags and source length, not its payload: a damaged file would run. So each
@@ -102,6 +104,8 @@ function writeCache(file: string, data: Buffer): void {
  */
 export function runBundle(bundle: string, slot: string, env: NodeJS.ProcessEnv = process.env): CompileCacheOutcome {
   const file = resolve(bundle);
+  // --enable-source-maps maps stack traces of modules Node loads itself, not of a vm.Script: then Node loads it.
+  if (process.sourceMapsEnabled) return { exports: createRequire(file)(file), used: false };
   const source = readFileSync(file, 'utf8');
   const uid = process.getuid?.() ?? 0;
   const dir = compileCacheDir(env, uid);

@@ -31,24 +31,42 @@ function reason(error: unknown): string {
 // As fetch() and curl -L follow them.
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 20;
-// A server that stops sending for this long is given up on (fetch's own body timeout).
-const IDLE_MS = 300_000;
+/** How long a host may take to accept the connection, and a server to send nothing (fetch's own limits). */
+export interface DownloadLimits {
+  connectMs: number;
+  idleMs: number;
+}
+const LIMITS: DownloadLimits = { connectMs: 10_000, idleMs: 300_000 };
 
 /** Why a download failed before its body began: no answer, or an answer that is no file. */
 class NoFile extends Error {}
 
 /**
  * GET with node:http(s), redirects followed. Not fetch(): in Node 20 it cannot be given the certificates to
- * trust (src/extra-ca.ts). Its modules load only when armkit downloads (src/builtin.ts). No Accept-Encoding is sent, so the
- * archive arrives as its bytes, never decoded on the way.
+ * trust (src/extra-ca.ts). Its modules load only when armkit downloads (src/builtin.ts). No Accept-Encoding is
+ * sent, so the archive arrives as its bytes, never decoded on the way.
  */
-async function get(url: URL, signal: AbortSignal | undefined, redirects = 0): Promise<IncomingMessage> {
+async function get(url: URL, signal: AbortSignal | undefined, limits: DownloadLimits, stalled: { why?: string }, redirects = 0): Promise<IncomingMessage> {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new NoFile(`${url.protocol} is neither http: nor https:`);
   const { request } = loadBuiltin<typeof import('node:https')>(url.protocol === 'https:' ? 'node:https' : 'node:http');
   const ca = url.protocol === 'https:' ? downloadCa() : {};
   const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request(url, { signal, headers: { 'user-agent': 'armkit' }, ...(ca.ca ? { ca: ca.ca } : {}) }, resolve);
-    req.setTimeout(IDLE_MS, () => req.destroy(new Error(`no data for ${IDLE_MS / 1000} s`)));
+    const req = request(url, { signal, headers: { 'user-agent': 'armkit' }, ...(ca.secureContext ? { secureContext: ca.secureContext } : {}) }, resolve);
+    // The socket may take limits.connectMs to connect, then be idle for limits.idleMs (a kept-alive one is
+    // connected already); either way the request ends with the reason.
+    req.on('socket', (socket) => {
+      const onTimeout = () => {
+        stalled.why = socket.connecting ? `${url.host} did not answer within ${limits.connectMs / 1000} s` : `no data for ${limits.idleMs / 1000} s`;
+        req.destroy(new Error(stalled.why));
+      };
+      socket.setTimeout(socket.connecting ? limits.connectMs : limits.idleMs);
+      if (socket.connecting) socket.once('connect', () => socket.setTimeout(limits.idleMs));
+      socket.on('timeout', onTimeout);
+      req.once('close', () => {
+        socket.off('timeout', onTimeout);
+        socket.setTimeout(0);
+      });
+    });
     req.on('error', (error) => reject(ca.unreadable ? new Error(`${reason(error)}; ${ca.unreadable}`) : error));
     req.end();
   });
@@ -56,7 +74,7 @@ async function get(url: URL, signal: AbortSignal | undefined, redirects = 0): Pr
   if (REDIRECTS.has(status) && response.headers.location) {
     response.resume();
     if (redirects >= MAX_REDIRECTS) throw new NoFile('redirect count exceeded');
-    return get(new URL(response.headers.location, url), signal, redirects + 1);
+    return get(new URL(response.headers.location, url), signal, limits, stalled, redirects + 1);
   }
   if (status < 200 || status > 299) {
     response.resume();
@@ -69,7 +87,7 @@ async function get(url: URL, signal: AbortSignal | undefined, redirects = 0): Pr
  * Downloads into `dest` through a .part file of this process's own (two armkit processes downloading the same file
  * never share one), verified before it is renamed into place. Returns true when the file was already cached.
  */
-export async function fetchVerified(url: string, dest: string, sha256: string, signal?: AbortSignal): Promise<boolean> {
+export async function fetchVerified(url: string, dest: string, sha256: string, signal?: AbortSignal, limits = LIMITS): Promise<boolean> {
   if (existsSync(dest) && (await sha256File(dest)) === sha256) return true;
   ensureDir(dirname(dest), { what: 'the download cache', advice: 'set --cache-dir or ARMKIT_CACHE_DIR to a directory on a disk' });
   const partial = `${dest}.part-${process.pid}`;
@@ -77,8 +95,9 @@ export async function fetchVerified(url: string, dest: string, sha256: string, s
   const offline = `Without network access here, download it elsewhere and pass it with --source FILE: a file with the recipe's sha256 counts as the verified source (or put it at ${dest}).`;
   try {
     let response: IncomingMessage;
+    const stalled: { why?: string } = {};
     try {
-      response = await get(new URL(url), signal);
+      response = await get(new URL(url), signal, limits, stalled);
     } catch (error) {
       if (signal?.aborted) throw new ArmkitError('interrupted', `Interrupted while downloading ${url}.`);
       throw new ArmkitError('step-failed', `Could not download ${url}: ${error instanceof NoFile ? error.message : reason(error)}.`, { details: [offline] });
@@ -91,7 +110,9 @@ export async function fetchVerified(url: string, dest: string, sha256: string, s
       if (code === 'ENOSPC') throw new ArmkitError('prerequisite', `The disk is full: ${partial} could not be written.`, { cause: error });
       throw new ArmkitError(
         'step-failed',
-        `The download of ${url} broke off (${reason(error)}): the server closed the connection early. Run the build again to retry.`,
+        stalled.why
+          ? `The download of ${url} broke off: ${stalled.why}. Run the build again to retry.`
+          : `The download of ${url} broke off (${reason(error)}): the server closed the connection early. Run the build again to retry.`,
         { details: [offline] },
       );
     }

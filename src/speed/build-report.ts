@@ -73,7 +73,8 @@ export function buildBenchReport(facts: ReportFacts, outcomes: ModeOutcome[]): B
       status: 'measured',
       how: o.how,
       seconds,
-      percentOfFastest: (100 * seconds) / best(fastest!.times),
+      // To a tenth of a percent: (100 * s) / s is not always 100 in floating point (99.99999999999999).
+      percentOfFastest: Math.round((1000 * seconds) / best(fastest!.times)) / 10,
       runs: o.times.runs,
       warmup: o.times.warmup,
     };

@@ -6,7 +6,7 @@
  */
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -36,34 +36,28 @@ function withDumpingRpmbuild(dump: string): Record<string, string> {
   return { ...env, CI: 'true', PATH: `${bin}:${env.PATH}` };
 }
 
+/** A self-signed certificate for 127.0.0.1 and its key. */
+async function selfSigned(): Promise<{ cert: string; key: string }> {
+  const dir = tempDir('tls-cert');
+  const [cert, key] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
+  const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'];
+  await execa(openssl!, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', ...subject, '-keyout', key, '-out', cert]);
+  return { cert, key };
+}
+
 describe('downloads over https with NODE_EXTRA_CA_CERTS', () => {
   let server: Server;
   let url: string;
   let sha: string;
   let cert: string;
+  let key: string;
+  // Another certificate, which the server does not have.
+  let other: string;
 
   beforeAll(async () => {
     if (!openssl) throw new Error('openssl must be installed: test/setup-host.sh installs it (the suite needs it)');
-    const dir = tempDir('tls-cert');
-    cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    await execa(openssl!, [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
+    ({ cert, key } = await selfSigned());
+    other = (await selfSigned()).cert;
     const served = await fixtureTarball();
     sha = served.sha;
     const body = readFileSync(served.tarball);
@@ -114,6 +108,30 @@ describe('downloads over https with NODE_EXTRA_CA_CERTS', () => {
     expect(readFileSync(dump, 'utf8').split('\n')).toContain(`NODE_EXTRA_CA_CERTS=${cert}`);
   });
 
+  it("the hand-over adds to Node's default store, whichever it is: OpenSSL's (--use-openssl-ca, SSL_CERT_FILE) stays trusted", async () => {
+    const cache = cacheWithHeaders();
+    const env = {
+      ...withDumpingRpmbuild(join(tempDir('tls-dump'), 'env')),
+      ARMKIT_CACHE_DIR: cache,
+      // The server's certificate in OpenSSL's store, an unrelated one handed over.
+      SSL_CERT_FILE: cert,
+      NODE_OPTIONS: '--use-openssl-ca',
+      ARMKIT_DEFERRED_EXTRA_CA_CERTS: other,
+    };
+    const r = await run('bin/armkit.js', build(recipeServedFrom(`${url}/mini-0.1.tar.gz`, sha)), env);
+    expect(r.exitCode, show(r)).toBe(1);
+    expect(r.stderr).not.toContain('Could not download');
+    expect(downloaded(cache)).toEqual(['mini-0.1.tar.gz']);
+  });
+
+  it('the hand-over of a certificate the server does not have trusts nothing more: refused', async () => {
+    const cache = cacheWithHeaders();
+    const env = { ...withDumpingRpmbuild(join(tempDir('tls-dump'), 'env')), ARMKIT_CACHE_DIR: cache, ARMKIT_DEFERRED_EXTRA_CA_CERTS: other };
+    const r = await run('bin/armkit.js', build(recipeServedFrom(`${url}/mini-0.1.tar.gz`, sha)), env);
+    expect(r.exitCode, show(r)).toBe(1);
+    expect(r.stderr).toContain('self-signed certificate (DEPTH_ZERO_SELF_SIGNED_CERT)');
+  });
+
   it('without the certificate: exit 1, the TLS reason and what to do offline, nothing kept', async () => {
     const cache = cacheWithHeaders();
     const env = { ...withDumpingRpmbuild(join(tempDir('tls-dump'), 'env')), ARMKIT_CACHE_DIR: cache };
@@ -145,9 +163,11 @@ describe('bin/armkit, the launcher', () => {
     chmodSync(join(bin, 'node'), 0o755);
     let entry = join(ROOT, 'bin/armkit');
     if (via) {
-      mkdirSync(join(via, '.bin'), { recursive: true });
-      symlinkSync(entry, join(via, '.bin/armkit'));
-      entry = join(via, '.bin/armkit');
+      // As npm installs it: node_modules/armkit, and a relative link in node_modules/.bin.
+      mkdirSync(join(via, 'node_modules/.bin'), { recursive: true });
+      symlinkSync(ROOT, join(via, 'node_modules/armkit'));
+      symlinkSync('../armkit/bin/armkit', join(via, 'node_modules/.bin/armkit'));
+      entry = join(via, 'node_modules/.bin/armkit');
     }
     const r = execaSync(entry, ['build', 'it', 'with spaces'], { ...env, PATH: `${bin}:/usr/bin:/bin` });
     expect(r, 'the launcher exits as its node does').toBe(0);
@@ -157,16 +177,16 @@ describe('bin/armkit, the launcher', () => {
 
   it('hands NODE_EXTRA_CA_CERTS over and starts bin/armkit.js with the arguments as given, also through a link (npm bin)', () => {
     const seen = launch({ NODE_EXTRA_CA_CERTS: '/some/ca bundle.pem' }, tempDir('launch-nm'));
-    expect(seen.args).toEqual([join(ROOT, 'bin/armkit.js'), 'build', 'it', 'with spaces']);
+    expect([realpathSync(seen.args[0]!), ...seen.args.slice(1)]).toEqual([realpathSync(join(ROOT, 'bin/armkit.js')), 'build', 'it', 'with spaces']);
     expect(seen.env).toContain('ARMKIT_DEFERRED_EXTRA_CA_CERTS=/some/ca bundle.pem');
     expect(seen.env.filter((line) => line.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual([]);
   });
 
-  it('leaves the environment alone without NODE_EXTRA_CA_CERTS, and with --use-openssl-ca (the file extends OpenSSL’s store there)', () => {
-    const none = launch({});
-    expect(none.env.filter((line) => /^(NODE_EXTRA_CA_CERTS|ARMKIT_DEFERRED_EXTRA_CA_CERTS)=/.test(line))).toEqual([]);
-    const openssl = launch({ NODE_EXTRA_CA_CERTS: '/ca.pem', NODE_OPTIONS: '--use-openssl-ca' });
-    expect(openssl.env).toContain('NODE_EXTRA_CA_CERTS=/ca.pem');
-    expect(openssl.env.filter((line) => line.startsWith('ARMKIT_DEFERRED_EXTRA_CA_CERTS='))).toEqual([]);
+  it('leaves the environment alone without NODE_EXTRA_CA_CERTS, or with it empty', () => {
+    for (const env of [{}, { NODE_EXTRA_CA_CERTS: '' }]) {
+      const seen = launch(env);
+      expect(seen.env.filter((line) => line.startsWith('ARMKIT_DEFERRED_EXTRA_CA_CERTS='))).toEqual([]);
+      expect(seen.env.filter((line) => line.startsWith('NODE_EXTRA_CA_CERTS='))).toEqual(Object.keys(env).length ? ['NODE_EXTRA_CA_CERTS='] : []);
+    }
   });
 });

@@ -230,6 +230,15 @@ describe('the report', () => {
     expect(r.schema).toBe('armkit.bench.build/1');
   });
 
+  it('the fastest mode is exactly 100 percent of itself, to a tenth of a percent for the others', () => {
+    // (100 * 0.013) / 0.013 is 99.99999999999999 in floating point.
+    const r = buildBenchReport(FACTS, [
+      { mode: 'cross', how: 'gcc', times: { warmup: [], runs: [0.013] } },
+      { mode: 'emulated', how: 'qemu-aarch64', times: { warmup: [], runs: [0.029] } },
+    ]);
+    expect(r.modes.map((m) => m.percentOfFastest)).toEqual([100, 223.1]);
+  });
+
   it('prints a table with the host beside the figures and the reason of each mode that did not run', () => {
     const lines = buildBenchTable(report());
     expect(lines[2]).toBe('  host:  AMD EPYC, 2 cores, 23.5 GiB, x86_64, Linux 6.18.44');

@@ -4,7 +4,7 @@
  * process, which would hide what the file cache does), with the cache in a temp directory (NODE_COMPILE_CACHE).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
@@ -88,6 +88,32 @@ describe('runBundle', () => {
     expect(changed.used).toBe(false);
   });
 
+  it('a rebuilt bundle of the same length, the same modification time and the same inode runs its new code', () => {
+    const t = setup();
+    // A whole second, so that putting it back below gives the very same nanoseconds.
+    utimesSync(t.bundle, 1_700_000_000, 1_700_000_000);
+    expect(t.run().exports).toMatchObject({ answer: 42 });
+    expect(t.run().used).toBe(true);
+    const before = statSync(t.bundle, { bigint: true });
+    // V8 checks only the source's length: this one has the old length, and its old times are put back.
+    const rebuilt = BUNDLE.replace('x * 2', 'x * 3');
+    expect(rebuilt.length).toBe(BUNDLE.length);
+    writeFileSync(t.bundle, rebuilt);
+    utimesSync(t.bundle, 1_700_000_000, 1_700_000_000);
+    const now = statSync(t.bundle, { bigint: true });
+    expect([now.ino, now.size, now.mtimeNs]).toEqual([before.ino, before.size, before.mtimeNs]);
+    const after = t.run();
+    expect(after.exports).toMatchObject({ answer: 63 });
+    expect(after.used).toBe(false);
+  });
+
+  it('with --enable-source-maps Node loads the bundle itself (its stack traces map), with no cache', () => {
+    const t = setup();
+    const mapped = t.run('build', { NODE_OPTIONS: '--enable-source-maps' });
+    expect(mapped).toMatchObject({ used: false, exports: { answer: 42, file: t.bundle, strict: true } });
+    expect(existsSync(t.cacheDir) ? readdirSync(t.cacheDir) : []).toEqual([]);
+  });
+
   it('a damaged cache (garbage, or one byte of the payload flipped) is not used, the bundle still runs, and the cache is written anew', () => {
     const t = setup();
     const file = t.run().cacheFile!;
@@ -119,6 +145,18 @@ describe('runBundle', () => {
     rmSync(named);
     symlinkSync(copy, named);
     expect(t2.run().used).toBe(false);
+  });
+
+  it('reads no cache from a directory that is a link, even to a good cache of its own', () => {
+    const t = setup();
+    t.run();
+    const real = join(t.dir, 'real-cache');
+    renameSync(t.cacheDir, real);
+    symlinkSync(real, t.cacheDir);
+    const through = t.run();
+    expect(through.used).toBe(false);
+    expect(through.cacheFile).toBeUndefined();
+    expect(through.exports).toMatchObject({ answer: 42 });
   });
 
   it('runs without a cache in a directory others may write, and when NODE_DISABLE_COMPILE_CACHE is set', () => {
@@ -175,9 +213,13 @@ describe('the armkit CLI', () => {
     const files = readdirSync(join(dir, 'armkit')).sort();
     expect(files.some((f) => f.startsWith('armkit.cjs-recipe-'))).toBe(true);
     expect(files.some((f) => f.startsWith('fast.cjs-fast-'))).toBe(true);
+    // The files' inodes: a cache V8 rejected would be written anew, under the same name.
+    const inodes = () => files.map((f) => statSync(join(dir, 'armkit', f)).ino);
+    const written = inodes();
     const second = show();
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toBe(first.stdout);
     expect(readdirSync(join(dir, 'armkit')).sort()).toEqual(files);
+    expect(inodes(), 'the second run used the caches, so it wrote none').toEqual(written);
   });
 });
