@@ -34,6 +34,8 @@ interface NativeContext {
   addCACert?: (pem: string) => void;
 }
 
+let ca: DownloadCa | undefined;
+
 /**
  * Node's default store (its bundled roots, or OpenSSL's store where Node is built or run to use that one) with the
  * file's certificates added: what NODE_EXTRA_CA_CERTS gives. Not `ca: [...tls.rootCertificates, file]`, which
@@ -41,6 +43,12 @@ interface NativeContext {
  */
 export function downloadCa(): DownloadCa {
   if (!deferred) return {};
+  // Read and parsed once per process: every redirect of every download uses the same context.
+  ca ??= deferredContext(deferred);
+  return ca;
+}
+
+function deferredContext(deferred: string): DownloadCa {
   let extra: string;
   try {
     extra = readFileSync(deferred, 'utf8');
